@@ -1,13 +1,106 @@
-"""chainrule: gradient descent and back-propagation on NumPy, real, fast and visible."""
+"""chainrule: gradient descent and back-propagation on NumPy, real, fast and visible.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+tensor([2., 4.])
+"""
 
 import importlib
+
+import numpy as _np
+
+from .autograd import (
+    backward,
+    detect_anomaly,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .creation import (
+    arange,
+    eye,
+    from_numpy,
+    full,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .errors import (
+    AnomalyError,
+    BackwardError,
+    ChainruleError,
+    GradcheckError,
+    ShapeError,
+    UserError,
+)
+from .gradcheck import gradcheck, gradgradcheck
+from .ops import (
+    OPS,
+    abs,
+    add,
+    astype,
+    broadcast_to,
+    cat,
+    clamp,
+    clip,
+    clone,
+    concatenate,
+    cos,
+    div,
+    exp,
+    expand_dims,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    neg,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    sign,
+    sin,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    sub,
+    sum,
+    swapaxes,
+    tan,
+    tanh,
+    transpose,
+    unsqueeze,
+    where,
+)
+from .tensor import Tensor
+
+float32 = _np.float32
+float64 = _np.float64
+int64 = _np.int64
+bool_ = _np.bool_
 
 __version__ = "0.1.0"
 
 # Subpackages with optional dependencies or a heavier import are loaded on first use,
 # so `import chainrule` stays fast and needs NumPy only.
 _LAZY_SUBMODULES = ("nn", "optim", "data", "io", "viz", "explorer", "bench")
-_LAZY_NAMES = {"save": "io", "load": "io"}
+_LAZY_NAMES = {"save": "io", "load": "io", "compile": "compiler"}
 
 
 def __getattr__(name):

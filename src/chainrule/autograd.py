@@ -1,0 +1,374 @@
+"""Back-propagation: the chain rule run backwards over the recorded graph.
+
+``backward`` orders the nodes reachable from the outputs (iteratively, so a chain of a
+million ops is fine), then visits them from the outputs to the inputs. At each node the
+op's VJPs turn the gradient of its output into gradients of its inputs; where a value
+feeds several ops their contributions are summed (the text's remark under eq. 5.11).
+"""
+
+from __future__ import annotations
+
+import functools
+import linecache
+import os
+import sys
+import weakref
+
+import numpy as np
+
+from .errors import AnomalyError, BackwardError
+from .graph import mode
+from .tensor import Tensor, _wrap, as_array
+
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+# ----------------------------------------------------------------------- grad mode
+class _GradMode:
+    def __init__(self, enabled):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.prev = mode.grad_enabled
+        mode.grad_enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        mode.grad_enabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)(*self._args()):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    def _args(self):
+        return (self.enabled,)
+
+
+class no_grad(_GradMode):
+    """Context manager and decorator: operations inside are not recorded."""
+
+    def __init__(self):
+        super().__init__(False)
+
+    def _args(self):
+        return ()
+
+
+class enable_grad(_GradMode):
+    """Context manager and decorator: record operations (inside ``no_grad`` too)."""
+
+    def __init__(self):
+        super().__init__(True)
+
+    def _args(self):
+        return ()
+
+
+class set_grad_enabled(_GradMode):
+    """Context manager: record operations when ``enabled`` is true."""
+
+    def __init__(self, enabled):
+        super().__init__(bool(enabled))
+
+
+def is_grad_enabled():
+    return mode.grad_enabled
+
+
+# ---------------------------------------------------------------------- anomalies
+class detect_anomaly:
+    """Context in which the first op producing NaN or Inf, in the forward or the
+    backward pass, raises :class:`~chainrule.errors.AnomalyError` naming the op and the
+    line of user code that created it."""
+
+    def __enter__(self):
+        self.prev = (mode.anomaly, mode.sites)
+        mode.anomaly = True
+        if mode.sites is None:
+            mode.sites = weakref.WeakKeyDictionary()
+        return self
+
+    def __exit__(self, *exc):
+        mode.anomaly, mode.sites = self.prev
+        return False
+
+
+def _user_site():
+    """'file:line in function: source' of the innermost frame outside chainrule."""
+    f = sys._getframe(1)
+    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(_PKG_DIR):
+        f = f.f_back
+    if f is None:
+        return "<unknown>"
+    src = linecache.getline(f.f_code.co_filename, f.f_lineno).strip()
+    return f"{f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}: {src}"
+
+
+def _finite(a):
+    a = np.asarray(a)
+    return a.dtype.kind not in "fc" or bool(np.isfinite(a).all())
+
+
+def _anomaly_forward(op, t):
+    site = _user_site()
+    if t._node is not None:
+        mode.sites[t._node] = site
+    if not _finite(t.data):
+        raise AnomalyError(
+            f"forward of '{op.name}' produced NaN or Inf (output shape {t.shape}), "
+            f"created at {site}"
+        )
+
+
+def _anomaly_backward(node, i, g):
+    if not _finite(g.data if isinstance(g, Tensor) else g):
+        site = mode.sites.get(node, "<created outside detect_anomaly>")
+        raise AnomalyError(
+            f"backward of '{node.op.name}' produced NaN or Inf in the gradient of its input "
+            f"{i}, for the op created at {site}"
+        )
+
+
+# ------------------------------------------------------------------------- engine
+def _toposort(roots):
+    """Nodes reachable from ``roots``, each after every node that consumes it."""
+    order, seen = [], set()
+    for root in roots:
+        if root in seen:
+            continue
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if node in seen:
+                continue
+            inputs = node.inputs
+            if inputs is None:
+                raise BackwardError(
+                    f"trying to back-propagate through the graph a second time (the "
+                    f"'{node.op.name}' node was freed by an earlier backward); pass "
+                    "retain_graph=True to the first backward() or cr.grad() to keep it"
+                )
+            seen.add(node)
+            stack.append((node, True))
+            for x in inputs:
+                if isinstance(x, Tensor):
+                    parent = x._node
+                    if parent is not None and parent not in seen:
+                        stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _stale(node, i, x):
+    return BackwardError(
+        f"an input of '{node.op.name}' (input {i}, shape {x.shape}) was changed in place "
+        f"after the op used it (version {node.versions[i]} -> {x._version}), so its "
+        "gradient would be wrong; change a copy instead, or do the in-place update after "
+        "backward()"
+    )
+
+
+def _run(roots, seeds, retain_graph, create_graph, capture=()):
+    """Back-propagate ``seeds`` (gradients of ``roots``). Returns the gradients of the
+    leaves reached (keyed by tensor) and of the non-leaf nodes in ``capture``."""
+    grads = {}
+    for t, g in zip(roots, seeds):
+        key = t._node if t._node is not None else t
+        grads[key] = grads[key] + g if key in grads else g
+    order = _toposort([t._node for t in roots if t._node is not None])
+    F = _ops.TS if create_graph else _ops.NP
+    anomaly = mode.anomaly
+    captured = {}
+    prev = mode.grad_enabled
+    mode.grad_enabled = create_graph
+    try:
+        for node in order:
+            g = grads.pop(node, None)
+            if node in capture:
+                captured[node] = g
+            if node.retained is not None and g is not None:
+                for t in node.retained:
+                    t.grad = g if isinstance(g, Tensor) else _wrap(np.array(g), None)
+            inputs = node.inputs
+            if g is not None:
+                op = node.op
+                versions = node.versions
+                if create_graph:
+                    args = inputs
+                    out = _wrap(node.out, node)  # the output, as a recorded tensor
+                else:
+                    args = [x.data if isinstance(x, Tensor) else x for x in inputs]
+                    out = node.out
+                for i, x in enumerate(inputs):
+                    if not isinstance(x, Tensor) or not x.requires_grad:
+                        continue
+                    if x._version != versions[i]:
+                        raise _stale(node, i, x)
+                    if op.variadic:
+                        gi = op.vjps[0](F, g, out, i, args, *node.params)
+                    else:
+                        gi = op.vjps[i](F, g, out, *args, *node.params)
+                    if gi.shape != x.shape:
+                        gi = F.sum_to(gi, x.shape)
+                    if anomaly:
+                        _anomaly_backward(node, i, gi)
+                    key = x._node if x._node is not None else x
+                    prior = grads.get(key)
+                    grads[key] = gi if prior is None else prior + gi
+            if not retain_graph:
+                node.inputs = None
+                node.out = None
+    finally:
+        mode.grad_enabled = prev
+    return grads, captured
+
+
+def _seed(t, g, create_graph, k):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"outputs[{k}] is a {type(t).__name__}, not a Tensor")
+    if not t.requires_grad:
+        raise BackwardError(
+            f"outputs[{k}] (shape {t.shape}) does not require grad: nothing that made it "
+            "requires grad (create inputs with requires_grad=True), or it was computed "
+            "inside cr.no_grad()"
+        )
+    if g is None:
+        if t.data.size != 1:
+            raise BackwardError(
+                f"backward() without a gradient needs a one-element output (a scalar loss), "
+                f"but this output has shape {t.shape}; pass the gradient dE/d(output), a "
+                f"tensor of shape {t.shape}, e.g. out.backward(cr.ones_like(out)), or reduce "
+                "it first (out.sum().backward())"
+            )
+        g = np.ones_like(t.data)
+    elif create_graph and isinstance(g, Tensor):
+        if g.shape != t.shape:
+            raise BackwardError(_grad_shape_msg(k, g.shape, t.shape))
+        return g
+    else:
+        g = as_array(g, dtype=t.dtype, copy=True, where="backward")
+        if g.shape != t.shape:
+            raise BackwardError(_grad_shape_msg(k, g.shape, t.shape))
+    return _wrap(g, None) if create_graph else g
+
+
+def _grad_shape_msg(k, got, want):
+    return f"gradient for outputs[{k}] has shape {got}, but the output has shape {want}"
+
+
+def _listify(x, name):
+    if isinstance(x, Tensor):
+        return [x], True
+    if isinstance(x, (list, tuple)):
+        return list(x), False
+    raise TypeError(f"{name} must be a Tensor or a sequence of Tensors, got {type(x).__name__}")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+    """Accumulate into ``.grad`` of the leaves the gradient of ``tensors``.
+
+    Leaf gradients add up across calls (as in PyTorch); reset them with
+    ``opt.zero_grad()`` or ``x.grad = None``.
+    """
+    outs, single = _listify(tensors, "tensors")
+    if grad_tensors is None:
+        grads_in = [None] * len(outs)
+    elif single or isinstance(grad_tensors, (Tensor, np.ndarray)):
+        grads_in = [grad_tensors]
+    else:
+        grads_in = list(grad_tensors)
+    if len(grads_in) != len(outs):
+        raise ValueError(f"got {len(grads_in)} gradients for {len(outs)} outputs")
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = [_seed(t, g, create_graph, k) for k, (t, g) in enumerate(zip(outs, grads_in))]
+    leaves, _ = _run(outs, seeds, retain_graph, create_graph)
+    seen = set()
+    for leaf, g in leaves.items():
+        if create_graph:
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            continue
+        if (
+            g.dtype != leaf.data.dtype
+            or not isinstance(g, np.ndarray)
+            or g.base is not None
+            or not g.flags.writeable
+            or id(g) in seen
+        ):
+            g = np.array(g, dtype=leaf.data.dtype)  # own the array: .grad may be changed in place
+        seen.add(id(g))
+        leaf.grad = _wrap(g, None) if leaf.grad is None else _wrap(leaf.grad.data + g, None)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
+
+    Parameters
+    ----------
+    outputs : Tensor or sequence of Tensors
+    inputs : Tensor or sequence of Tensors (leaves or intermediate results)
+    grad_outputs : the gradients of the outputs (needed for non-scalar outputs)
+    create_graph : bool
+        Record the backward pass, so the returned gradients can be differentiated again
+        (grad of grad, Hessian-vector products).
+    allow_unused : bool
+        Return None for an input the outputs do not depend on, instead of raising.
+
+    Returns
+    -------
+    tuple of Tensors (or None where unused and allowed)
+    """
+    outs, single_out = _listify(outputs, "outputs")
+    ins, _ = _listify(inputs, "inputs")
+    if grad_outputs is None:
+        gouts = [None] * len(outs)
+    elif single_out or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        gouts = [grad_outputs]
+    else:
+        gouts = list(grad_outputs)
+    if len(gouts) != len(outs):
+        raise ValueError(f"got {len(gouts)} grad_outputs for {len(outs)} outputs")
+    for k, x in enumerate(ins):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"inputs[{k}] is a {type(x).__name__}, not a Tensor")
+        if not x.requires_grad:
+            raise BackwardError(f"inputs[{k}] (shape {x.shape}) does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = [_seed(t, g, create_graph, k) for k, (t, g) in enumerate(zip(outs, gouts))]
+    capture = {x._node for x in ins if x._node is not None}
+    leaves, captured = _run(outs, seeds, retain_graph, create_graph, capture)
+    result = []
+    for k, x in enumerate(ins):
+        g = leaves.get(x) if x._node is None else captured.get(x._node)
+        if g is None:
+            if not allow_unused:
+                raise BackwardError(
+                    f"inputs[{k}] (shape {x.shape}) is not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            result.append(None)
+            continue
+        if not isinstance(g, Tensor):
+            if (
+                g.dtype != x.dtype
+                or not isinstance(g, np.ndarray)
+                or g.base is not None
+                or not g.flags.writeable
+            ):
+                g = np.array(g, dtype=x.dtype)
+            g = _wrap(g, None)
+        result.append(g)
+    return tuple(result)
+
+
+from . import ops as _ops  # noqa: E402  (ops imports tensor, which imports this module)

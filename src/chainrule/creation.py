@@ -1,0 +1,92 @@
+"""Making tensors: from data, and the usual factories (zeros, ones, randn, ...)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .tensor import Tensor, as_array
+
+
+def tensor(data, requires_grad=False, dtype=None):
+    """A new tensor holding a copy of ``data``.
+
+    Parameters
+    ----------
+    data : number, (nested) list, NumPy array or Tensor
+    requires_grad : bool
+        Record operations on it so ``backward()`` computes its ``.grad``.
+    dtype : optional
+        NumPy dtype; by default NumPy's choice (Python floats give float64, ints int64),
+        and an array's own dtype is kept.
+    """
+    t = Tensor.__new__(Tensor)
+    Tensor.__init__(t, as_array(data, dtype=dtype, copy=True), requires_grad=requires_grad)
+    return t
+
+
+def from_numpy(array):
+    """A tensor sharing memory with ``array`` (no copy)."""
+    return Tensor(array)
+
+
+def _make(arr, requires_grad):
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def _shape(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def zeros(*shape, dtype=np.float64, requires_grad=False):
+    """A tensor of zeros."""
+    return _make(np.zeros(_shape(shape), dtype=dtype), requires_grad)
+
+
+def ones(*shape, dtype=np.float64, requires_grad=False):
+    """A tensor of ones."""
+    return _make(np.ones(_shape(shape), dtype=dtype), requires_grad)
+
+
+def full(shape, fill_value, dtype=None, requires_grad=False):
+    """A tensor of ``shape`` filled with ``fill_value``."""
+    return _make(np.full(tuple(np.atleast_1d(shape)) if not isinstance(shape, tuple) else shape,
+                         fill_value, dtype=dtype), requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    """Zeros shaped like ``t``."""
+    return _make(np.zeros_like(np.asarray(t), dtype=dtype), requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    """Ones shaped like ``t``."""
+    return _make(np.ones_like(np.asarray(t), dtype=dtype), requires_grad)
+
+
+def arange(*args, dtype=None, requires_grad=False):
+    """Evenly spaced values, as ``np.arange``."""
+    return _make(np.arange(*args, dtype=dtype), requires_grad)
+
+
+def linspace(start, stop, num=50, dtype=None, requires_grad=False):
+    """``num`` evenly spaced values from start to stop, as ``np.linspace``."""
+    return _make(np.linspace(start, stop, num, dtype=dtype), requires_grad)
+
+
+def eye(n, m=None, dtype=np.float64, requires_grad=False):
+    """Identity matrix."""
+    return _make(np.eye(n, m, dtype=dtype), requires_grad)
+
+
+def randn(*shape, seed=None, generator=None, dtype=np.float64, requires_grad=False):
+    """Standard normal samples; ``seed`` or a ``np.random.Generator`` make them repeatable."""
+    rng = generator if generator is not None else np.random.default_rng(seed)
+    return _make(rng.standard_normal(_shape(shape)).astype(dtype, copy=False), requires_grad)
+
+
+def rand(*shape, seed=None, generator=None, dtype=np.float64, requires_grad=False):
+    """Uniform samples in [0, 1)."""
+    rng = generator if generator is not None else np.random.default_rng(seed)
+    return _make(rng.random(_shape(shape)).astype(dtype, copy=False), requires_grad)
