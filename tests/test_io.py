@@ -5,6 +5,7 @@ import json
 import os
 import pickle
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -101,6 +102,7 @@ def test_round_trip_of_awkward_keys(tmp_path, fmt):
     path = tmp_path / f"keys.{fmt}"
     saved = {
         "a/b": np.ones(1),
+        "back\\slash": np.ones(2),
         "a": {"b": np.zeros(1)},  # would collide with "a/b" as an entry name
         "__array_0__": np.full(2, 3.0),
         "": np.arange(2.0),
@@ -222,6 +224,21 @@ def test_save_failing_at_fsync_leaves_the_old_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert_same(cr.load(path), old)
     assert os.listdir(tmp_path) == [path.name]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="folders are fsynced on POSIX only")
+def test_save_fsyncs_the_file_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    real_fsync = os.fsync
+    calls = []
+
+    def recording_fsync(fd):
+        calls.append((stat.S_ISDIR(os.fstat(fd).st_mode), path.exists()))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    cr.save({"w": np.ones(3)}, path)
+    assert calls == [(False, False), (True, True)]
 
 
 def test_failed_first_save_leaves_no_file(tmp_path, monkeypatch):

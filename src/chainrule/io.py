@@ -77,7 +77,8 @@ def save(obj, path):
 
 def _array_name(path_keys, arrays):
     name = "/".join(str(k) for k in path_keys)
-    if not name or name.startswith("__") or "\x00" in name or name in arrays:
+    # zip entry names must survive every platform's zipfile, which rewrites backslashes
+    if not name or name.startswith("__") or "\x00" in name or "\\" in name or name in arrays:
         name = f"__array_{len(arrays)}__"
     while name in arrays:  # a user's key that happens to look like a fallback name
         name = f"__array_{len(arrays)}_{secrets.token_hex(2)}__"
@@ -178,7 +179,10 @@ def _fsync_directory(directory):
     """Make the rename itself durable (POSIX; Windows cannot open a folder for fsync)."""
     if os.name != "posix":
         return
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # the file is saved; only the extra durability step is lost
+        return
     try:
         os.fsync(fd)
     except OSError:  # some file systems do not support fsync on folders
