@@ -1,0 +1,277 @@
+"""Module, Parameter and Sequential: PyTorch's containers for weights, on chainrule tensors."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from ..errors import ChainruleError
+from ..tensor import Tensor
+
+
+class StateDictError(ChainruleError, ValueError):
+    """A state dict that does not fit its module or optimizer (missing, extra or mis-shaped)."""
+
+
+class Parameter(Tensor):
+    """A Tensor that a :class:`Module` registers as one of its weights.
+
+    Parameters
+    ----------
+    data : array_like
+        Initial values; a floating-point array (kept without a copy when it is one).
+    requires_grad : bool
+        Whether optimizers train it (default True).
+
+    Its ``name`` (e.g. ``"0.weight"``) is set when it is assigned to a module and
+    updated as that module becomes a child of another, so graph drawings can label it.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        if isinstance(data, Tensor):
+            data = data.data
+        arr = np.asarray(data)
+        if arr.dtype.kind != "f":
+            arr = arr.astype(np.float64)
+        super().__init__(arr, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+def _as_array(value):
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
+class Module:
+    """Base class of layers and models: holds parameters and child modules.
+
+    Subclasses assign :class:`Parameter` and :class:`Module` attributes in ``__init__``
+    (after calling ``super().__init__()``) and define ``forward``; calling the module
+    calls ``forward``.
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------ registration
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() is called; "
+                "call super().__init__() first in your module's __init__"
+            )
+        params, modules = self._parameters, self._modules
+        params.pop(name, None)
+        modules.pop(name, None)
+        if isinstance(value, Parameter):
+            params[name] = value
+            value.name = name
+        elif isinstance(value, Module):
+            modules[name] = value
+            for sub, p in value.named_parameters():
+                p.name = f"{name}.{sub}"
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (a Parameter, or None for an absent one such as a bias)."""
+        if param is None:
+            self._parameters.pop(name, None)
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
+
+    def add_module(self, name, module):
+        """Register a child module under ``name``."""
+        if not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
+        setattr(self, name, module)
+
+    # ------------------------------------------------------------------ calling
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ---------------------------------------------------------------- traversal
+    def named_parameters(self, prefix=""):
+        """Yield ``(name, parameter)`` pairs, names dotted like ``"0.weight"``; each once."""
+        seen = set()
+        for mod_name, module in self.named_modules(prefix):
+            for name, p in module._parameters.items():
+                if id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self):
+        """Yield the parameters of this module and all its descendants."""
+        for _, p in self.named_parameters():
+            yield p
+
+    def named_children(self):
+        """Yield ``(name, module)`` for the direct children."""
+        yield from self._modules.items()
+
+    def children(self):
+        """Yield the direct child modules."""
+        yield from self._modules.values()
+
+    def named_modules(self, prefix=""):
+        """Yield ``(name, module)`` for this module (name ``prefix``) and every descendant."""
+        stack = [(prefix, self)]
+        seen = set()
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            kids = [(f"{name}.{k}" if name else k, m) for k, m in module._modules.items()]
+            stack.extend(reversed(kids))
+
+    def modules(self):
+        """Yield this module and every descendant."""
+        for _, m in self.named_modules():
+            yield m
+
+    # -------------------------------------------------------------------- modes
+    def train(self, mode=True):
+        """Set training mode on this module and its descendants; returns ``self``."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Set evaluation mode (``train(False)``); returns ``self``."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all parameters (to None, or to zeros in place)."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad.data[...] = 0
+
+    # --------------------------------------------------------------- state dict
+    def state_dict(self):
+        """Copies of all parameters, as an ordered ``{name: Tensor}`` dict."""
+        return OrderedDict((n, Tensor(p.data.copy())) for n, p in self.named_parameters())
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values from ``state_dict`` into the parameters, in place.
+
+        Parameters
+        ----------
+        state_dict : mapping
+            ``{name: array or Tensor}``, as made by :meth:`state_dict` or ``cr.load``.
+        strict : bool
+            If True (default), missing or unexpected names raise :class:`StateDictError`.
+
+        Returns
+        -------
+        (missing, unexpected) : tuple of lists of names
+        """
+        if not hasattr(state_dict, "keys"):
+            raise StateDictError(
+                f"load_state_dict expects a dict of name -> array, got {type(state_dict).__name__}"
+            )
+        own = dict(self.named_parameters())
+        missing = [n for n in own if n not in state_dict]
+        unexpected = [n for n in state_dict if n not in own]
+        if strict and (missing or unexpected):
+            parts = []
+            if missing:
+                parts.append(f"missing {', '.join(map(repr, missing))}")
+            if unexpected:
+                parts.append(f"unexpected {', '.join(map(repr, map(str, unexpected)))}")
+            raise StateDictError(
+                f"{type(self).__name__}.load_state_dict: {'; '.join(parts)} "
+                f"(the module has {', '.join(map(repr, own)) or 'no parameters'})"
+            )
+        values = {}
+        for name, p in own.items():
+            if name not in state_dict:
+                continue
+            value = _as_array(state_dict[name])
+            if value.shape != p.shape:
+                raise StateDictError(
+                    f"{type(self).__name__}.load_state_dict: {name!r} has shape "
+                    f"{value.shape} in the state dict but {p.shape} in the module"
+                )
+            if value.dtype.kind not in "biuf":
+                raise StateDictError(
+                    f"{type(self).__name__}.load_state_dict: {name!r} has dtype "
+                    f"{value.dtype}, expected numbers"
+                )
+            values[name] = value
+        for name, value in values.items():  # all checked before anything changes
+            p = own[name]
+            p.data[...] = value
+            p._version += 1
+        return missing, unexpected
+
+    # --------------------------------------------------------------------- repr
+    def extra_repr(self):
+        """Text shown inside this module's parentheses by ``repr``."""
+        return ""
+
+    def __repr__(self):
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not self._modules:
+            return head + ")"
+        lines = [head]
+        for name, m in self._modules.items():
+            child = repr(m).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child}")
+        return "\n".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(Linear(1, 3), Tanh(), Linear(3, 1))``.
+
+    Children are named ``"0"``, ``"1"``, …; indexing, ``len`` and iteration work as on a list.
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(
+                    f"Sequential: argument {i} must be a Module, got {type(m).__name__}"
+                )
+            self.add_module(str(i), m)
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __getitem__(self, index):
+        mods = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*mods[index])
+        return mods[index]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add ``module`` at the end; returns ``self``."""
+        self.add_module(str(len(self)), module)
+        return self

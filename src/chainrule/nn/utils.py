@@ -1,0 +1,64 @@
+"""Gradient utilities."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+def _grads(parameters):
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p.grad.data for p in parameters if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale the gradients in place so that their joint norm is at most ``max_norm``.
+
+    Parameters
+    ----------
+    parameters : Tensor or iterable of Tensors
+        Parameters whose ``.grad`` to clip (those without a gradient are skipped).
+    max_norm : float
+        Largest allowed norm of all gradients taken together as one vector.
+    norm_type : float
+        The p of the p-norm (``float("inf")`` for the largest absolute value).
+    error_if_nonfinite : bool
+        Raise instead of scaling when the norm is NaN or infinite.
+
+    Returns
+    -------
+    float
+        The norm before clipping.
+    """
+    grads = _grads(parameters)
+    max_norm = float(max_norm)
+    norm_type = float(norm_type)
+    if not grads:
+        return 0.0
+    if norm_type == math.inf:
+        total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
+    else:
+        total = sum(float(np.sum(np.abs(g) ** norm_type)) for g in grads) ** (1.0 / norm_type)
+    if not math.isfinite(total):
+        if error_if_nonfinite:
+            raise FloatingPointError(
+                f"clip_grad_norm_: the total {norm_type:g}-norm of the gradients is {total}; "
+                "a gradient holds NaN or Inf"
+            )
+        return total
+    scale = max_norm / (total + 1e-6)
+    if scale < 1.0:
+        for g in grads:
+            np.multiply(g, scale, out=g)
+    return total
+
+
+def clip_grad_value_(parameters, clip_value):
+    """Clip every gradient element in place to ``[-clip_value, clip_value]``."""
+    c = float(clip_value)
+    for g in _grads(parameters):
+        np.clip(g, -c, c, out=g)

@@ -1,0 +1,59 @@
+"""Adagrad (Duchi, Hazan & Singer 2011), as PyTorch defines it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Optimizer, with_weight_decay
+
+
+class Adagrad(Optimizer):
+    """Steps divided by the root of the sum of all past squared gradients.
+
+    With ``g = ∇E + λw`` and step count ``t``::
+
+        η_t = η / (1 + (t − 1) · lr_decay)
+        s ← s + g²
+        w ← w − η_t g / (√s + ε)
+
+    Parameters
+    ----------
+    params : iterable of Tensors or of parameter-group dicts
+    lr : float
+        ``η`` (default 1e-2).
+    lr_decay, weight_decay : float
+        Default 0.
+    initial_accumulator_value : float
+        Starting value of ``s`` (default 0).
+    eps : float
+        ``ε`` (default 1e-10).
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+                 initial_accumulator_value=0.0, eps=1e-10):
+        defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, eps=eps)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group):
+        super()._check_group(group)
+        for key in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
+            if group[key] < 0:
+                raise ValueError(f"Adagrad: invalid {key} {group[key]}")
+
+    def _init_state(self, p, group):
+        s = np.full_like(p.data, group["initial_accumulator_value"])
+        return {"step": 0, "sum": s, "_d": np.empty_like(p.data)}
+
+    def _update(self, w, g, state, group):
+        g = with_weight_decay(w, g, group["weight_decay"], state)
+        state["step"] += 1
+        clr = group["lr"] / (1.0 + (state["step"] - 1) * group["lr_decay"])
+        s, d = state["sum"], state["_d"]
+        np.multiply(g, g, out=d)
+        np.add(s, d, out=s)
+        np.sqrt(s, out=d)
+        np.add(d, group["eps"], out=d)
+        np.divide(g, d, out=d)
+        np.multiply(d, clr, out=d)
+        np.subtract(w, d, out=w)

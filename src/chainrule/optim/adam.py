@@ -1,0 +1,105 @@
+"""Adam and AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), with bias correction."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .optimizer import Optimizer, with_weight_decay
+
+
+class Adam(Optimizer):
+    """Adam: steps scaled by running averages of the gradient and its square.
+
+    With ``g = ∇E + λw`` and step count ``t``::
+
+        m ← β₁ m + (1 − β₁) g          v ← β₂ v + (1 − β₂) g²
+        m̂ = m / (1 − β₁ᵗ)             v̂ = v / (1 − β₂ᵗ)       (bias correction)
+        w ← w − η m̂ / (√v̂ + ε)
+
+    (with ``amsgrad``, ``v̂`` uses the running maximum of ``v``).
+
+    Parameters
+    ----------
+    params : iterable of Tensors or of parameter-group dicts
+    lr : float
+        ``η`` (default 1e-3).
+    betas : (float, float)
+        ``(β₁, β₂)`` (default (0.9, 0.999)).
+    eps : float
+        ``ε`` (default 1e-8).
+    weight_decay : float
+        ``λ``, added to the gradient (L2; see :class:`AdamW` for decoupled decay).
+    amsgrad : bool
+        Use the maximum of past ``v`` (Reddi et al. 2018).
+    """
+
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 amsgrad=False):
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group):
+        super()._check_group(group)
+        b1, b2 = group["betas"]
+        for name, b in (("beta1", b1), ("beta2", b2)):
+            if not 0.0 <= b < 1.0:
+                raise ValueError(f"{type(self).__name__}: {name} must be in [0, 1), got {b}")
+        if group["eps"] < 0:
+            raise ValueError(f"{type(self).__name__}: invalid eps {group['eps']}")
+        if group["weight_decay"] < 0:
+            raise ValueError(
+                f"{type(self).__name__}: invalid weight_decay {group['weight_decay']}"
+            )
+
+    def _init_state(self, p, group):
+        st = {"step": 0, "exp_avg": np.zeros_like(p.data), "exp_avg_sq": np.zeros_like(p.data),
+              "_d": np.empty_like(p.data)}
+        if group["amsgrad"]:
+            st["max_exp_avg_sq"] = np.zeros_like(p.data)
+        return st
+
+    def _update(self, w, g, state, group):
+        lr, (b1, b2), wd = group["lr"], group["betas"], group["weight_decay"]
+        if self._decoupled:
+            if wd:
+                np.multiply(w, 1.0 - lr * wd, out=w)
+        else:
+            g = with_weight_decay(w, g, wd, state)
+        state["step"] += 1
+        t = state["step"]
+        m, v, d = state["exp_avg"], state["exp_avg_sq"], state["_d"]
+        np.multiply(m, b1, out=m)
+        np.multiply(g, 1.0 - b1, out=d)
+        np.add(m, d, out=m)
+        np.multiply(v, b2, out=v)
+        np.multiply(g, g, out=d)
+        np.multiply(d, 1.0 - b2, out=d)
+        np.add(v, d, out=v)
+        if group["amsgrad"]:
+            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        step_size = lr / (1.0 - b1**t)
+        np.sqrt(v, out=d)
+        np.divide(d, math.sqrt(1.0 - b2**t), out=d)
+        np.add(d, group["eps"], out=d)
+        np.divide(m, d, out=d)
+        np.multiply(d, step_size, out=d)
+        np.subtract(w, d, out=w)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: ``w ← w (1 − η λ)`` before the Adam step.
+
+    Same parameters as :class:`Adam`; ``weight_decay`` defaults to 1e-2.
+    """
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad)

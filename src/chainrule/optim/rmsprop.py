@@ -1,0 +1,83 @@
+"""RMSprop (Hinton's lecture 6e), as PyTorch defines it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Optimizer, with_weight_decay
+
+
+class RMSprop(Optimizer):
+    """Steps divided by a running root-mean-square of the gradient.
+
+    With ``g = ∇E + λw``::
+
+        v ← α v + (1 − α) g²
+        s = √(v − ḡ²) + ε  if centered (ḡ ← α ḡ + (1 − α) g), else  s = √v + ε
+        b ← μ b + g / s ;  w ← w − η b     (momentum μ > 0)
+        w ← w − η g / s                     (μ = 0)
+
+    Parameters
+    ----------
+    params : iterable of Tensors or of parameter-group dicts
+    lr : float
+        ``η`` (default 1e-2).
+    alpha : float
+        Smoothing constant ``α`` (default 0.99).
+    eps : float
+        ``ε`` (default 1e-8).
+    weight_decay, momentum : float
+        ``λ`` and ``μ`` (default 0).
+    centered : bool
+        Divide by an estimate of the variance instead of the second moment.
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                 centered=False):
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                        momentum=momentum, centered=centered)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group):
+        super()._check_group(group)
+        for key in ("alpha", "eps", "weight_decay", "momentum"):
+            if group[key] < 0:
+                raise ValueError(f"RMSprop: invalid {key} {group[key]}")
+
+    def _init_state(self, p, group):
+        st = {"step": 0, "square_avg": np.zeros_like(p.data), "_d": np.empty_like(p.data)}
+        if group["momentum"] > 0:
+            st["momentum_buffer"] = np.zeros_like(p.data)
+        if group["centered"]:
+            st["grad_avg"] = np.zeros_like(p.data)
+        return st
+
+    def _update(self, w, g, state, group):
+        g = with_weight_decay(w, g, group["weight_decay"], state)
+        alpha = group["alpha"]
+        state["step"] += 1
+        v, d = state["square_avg"], state["_d"]
+        np.multiply(v, alpha, out=v)
+        np.multiply(g, g, out=d)
+        np.multiply(d, 1.0 - alpha, out=d)
+        np.add(v, d, out=v)
+        if group["centered"]:
+            gbar = state["grad_avg"]
+            np.multiply(gbar, alpha, out=gbar)
+            np.multiply(g, 1.0 - alpha, out=d)
+            np.add(gbar, d, out=gbar)
+            np.multiply(gbar, gbar, out=d)
+            np.subtract(v, d, out=d)
+            np.sqrt(d, out=d)
+        else:
+            np.sqrt(v, out=d)
+        np.add(d, group["eps"], out=d)
+        np.divide(g, d, out=d)
+        if group["momentum"] > 0:
+            buf = state["momentum_buffer"]
+            np.multiply(buf, group["momentum"], out=buf)
+            np.add(buf, d, out=buf)
+            d = np.multiply(buf, group["lr"], out=d)
+        else:
+            np.multiply(d, group["lr"], out=d)
+        np.subtract(w, d, out=w)

@@ -1,0 +1,68 @@
+"""Stochastic gradient descent, with momentum and Nesterov momentum as PyTorch defines them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Optimizer, with_weight_decay
+
+
+class SGD(Optimizer):
+    """Gradient descent ``w ← w − η ∇E``, optionally with momentum and weight decay.
+
+    With gradient ``g = ∇E + λw`` (``λ`` = ``weight_decay``), momentum ``μ`` and
+    dampening ``τ``, each step does (PyTorch's definition)::
+
+        b ← g                   on the first step, else  b ← μ b + (1 − τ) g
+        d ← g + μ b  if nesterov, else  d ← b            (d ← g when μ = 0)
+        w ← w − η d
+
+    Parameters
+    ----------
+    params : iterable of Tensors or of parameter-group dicts
+    lr : float
+        Learning rate ``η`` (default 1e-3).
+    momentum, dampening, weight_decay : float
+        ``μ``, ``τ`` and ``λ`` above (all default 0).
+    nesterov : bool
+        Nesterov momentum (needs ``momentum > 0`` and ``dampening = 0``).
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                 nesterov=False):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group):
+        super()._check_group(group)
+        if group["momentum"] < 0:
+            raise ValueError(f"SGD: invalid momentum {group['momentum']}")
+        if group["weight_decay"] < 0:
+            raise ValueError(f"SGD: invalid weight_decay {group['weight_decay']}")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
+
+    def _init_state(self, p, group):
+        return {"momentum_buffer": None, "_d": np.empty_like(p.data)}
+
+    def _update(self, w, g, state, group):
+        g = with_weight_decay(w, g, group["weight_decay"], state)
+        d = state["_d"]
+        mu = group["momentum"]
+        if mu:
+            buf = state["momentum_buffer"]
+            if buf is None:
+                buf = state["momentum_buffer"] = g.copy()
+            else:
+                np.multiply(buf, mu, out=buf)
+                np.multiply(g, 1.0 - group["dampening"], out=d)
+                np.add(buf, d, out=buf)
+            if group["nesterov"]:
+                np.multiply(buf, mu, out=d)
+                np.add(d, g, out=d)
+                g = d
+            else:
+                g = buf
+        np.multiply(g, group["lr"], out=d)
+        np.subtract(w, d, out=w)
