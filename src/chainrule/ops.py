@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import ShapeError
 from .graph import Op
-from .tensor import Tensor, _wrap, apply, as_array, binary, unary
+from .tensor import Tensor, _index, _wrap, apply, as_array, binary, unary
 
 OPS: dict[str, Op] = {}  # the registry: every primitive; the test suite checks each one
 
@@ -532,7 +532,7 @@ def sum_to(x, shape):
 
 def scatter(x, shape, index):
     """Zeros of ``shape`` with x added at ``index`` (repeated indices add up)."""
-    return unary(SCATTER, _t(x, "scatter"), tuple(shape), index)
+    return unary(SCATTER, _t(x, "scatter"), tuple(shape), _index(index))
 
 
 def getitem(x, index):
