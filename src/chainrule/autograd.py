@@ -170,9 +170,9 @@ def _toposort(roots):
 def _stale(node, i, x):
     return BackwardError(
         f"an input of '{node.op.name}' (input {i}, shape {x.shape}) was changed in place "
-        f"after the op used it (version {node.versions[i]} -> {x._version}), so its "
-        "gradient would be wrong; change a copy instead, or do the in-place update after "
-        "backward()"
+        f"after the op used it (version {node.versions[i]} -> {x._version}), so the "
+        "gradients computed from it would be wrong; change a copy instead, or do the "
+        "in-place update after backward()"
     )
 
 
@@ -208,10 +208,12 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
                     args = [x.data if isinstance(x, Tensor) else x for x in inputs]
                     out = node.out
                 for i, x in enumerate(inputs):
-                    if not isinstance(x, Tensor) or not x.requires_grad:
+                    if not isinstance(x, Tensor):
                         continue
-                    if x._version != versions[i]:
+                    if x._version != versions[i]:  # also constants: other inputs' VJPs use them
                         raise _stale(node, i, x)
+                    if not x.requires_grad:
+                        continue
                     if op.variadic:
                         gi = op.vjps[0](F, g, out, i, args, *node.params)
                     else:
