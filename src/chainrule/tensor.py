@@ -407,6 +407,9 @@ class Tensor:
                     "while gradients are recorded; wrap the update in `with cr.no_grad():`"
                 )
             return False  # a recorded intermediate: fall back to a new tensor
+        node = self._node
+        if node is not None and node.out is self.data:
+            node.out = node.out.copy()  # its op's backward may use the output: keep the original
         self._version += 1
         return True
 
