@@ -235,7 +235,7 @@ def _axes(where, x, axis, dim):
     for a in items:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
             raise TypeError(f"{where}: axis must be an int or a tuple of ints, got {a!r}")
-        if not -nd <= a < builtins.max(nd, 1):
+        if not -nd <= a < nd:
             raise _axis_error(where, a, x.shape)
         a = int(a) % builtins.max(nd, 1)
         if a in out:
