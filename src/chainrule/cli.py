@@ -21,7 +21,13 @@ import sys
 from .errors import UserError
 
 # name -> module implementing it (see the module docstring for the protocol)
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "demo": "chainrule.apps.demo",
+    "train": "chainrule.apps.train",
+    "predict": "chainrule.apps.predict",
+    "explore": "chainrule.explorer.cli",
+    "bench": "chainrule.bench",
+}
 
 
 def _load(module: str):

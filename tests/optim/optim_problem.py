@@ -1,0 +1,31 @@
+"""A small problem shared by the optimizer tests: E(W, b) with a closed-form gradient.
+
+E = ½‖X W + b − Y‖² + ¼ Σ W⁴, so ∂E/∂W = Xᵀ R + W³ and ∂E/∂b = Σ_rows R with R = X W + b − Y.
+"""
+
+import numpy as np
+
+import chainrule as cr
+
+_rng = np.random.default_rng(42)
+X = _rng.normal(size=(8, 3))
+Y = _rng.normal(size=(8, 2))
+W0 = _rng.normal(size=(3, 2))
+B0 = _rng.normal(size=2)
+
+
+def gradients(W, b):
+    R = X @ W + b - Y
+    return X.T @ R + W**3, R.sum(axis=0)
+
+
+def params():
+    return [cr.nn.Parameter(W0.copy()), cr.nn.Parameter(B0.copy())]
+
+
+def backward(ps):
+    W, b = ps
+    R = cr.tensor(X) @ W + b - Y
+    E = 0.5 * (R * R).sum() + 0.25 * (W**4).sum()
+    E.backward()
+    return E.item()
