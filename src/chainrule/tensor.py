@@ -44,7 +44,10 @@ def as_array(data, dtype=None, copy=False, where="tensor"):
     try:
         arr = np.array(data, dtype=dtype, copy=True) if copy else np.asarray(data, dtype=dtype)
     except (ValueError, TypeError) as e:
-        raise TypeError(f"{where}: cannot convert {type(data).__name__} to an array: {e}") from None
+        raise TypeError(
+            f"{where}: cannot convert {type(data).__name__} to an array ({e}); expected a "
+            "number, a rectangular (nested) list of numbers, a NumPy array or a Tensor"
+        ) from None
     return _check_dtype(arr, where)
 
 
