@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import AnomalyError, BackwardError
 from .graph import mode
-from .tensor import Tensor, _wrap, as_array
+from .tensor import Tensor, _traced, _wrap, as_array
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -186,6 +186,9 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
     order = _toposort([t._node for t in roots if t._node is not None])
     F = _ops.TS if create_graph else _ops.NP
     anomaly = mode.anomaly
+    tracer = mode.tracer
+    if tracer is not None and create_graph:
+        tracer.refuse("a backward with create_graph=True")
     captured = {}
     prev = mode.grad_enabled
     mode.grad_enabled = create_graph
@@ -218,19 +221,34 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
                         gi = op.vjps[0](F, g, out, i, args, *node.params)
                     else:
                         gi = op.vjps[i](F, g, out, *args, *node.params)
+                    if tracer is not None:  # cr.compile: record the VJP call
+                        tracer.call(op.vjps[0] if op.variadic else op.vjps[i],
+                                    (F, g, out, i, args, *node.params) if op.variadic
+                                    else (F, g, out, *args, *node.params), gi)
                     if gi.shape != x.shape:
-                        gi = F.sum_to(gi, x.shape)
+                        g0, gi = gi, F.sum_to(gi, x.shape)
+                        if tracer is not None:
+                            tracer.call(F.sum_to, (g0, x.shape), gi)
                     if anomaly:
                         _anomaly_backward(node, i, gi)
                     key = x._node if x._node is not None else x
                     prior = grads.get(key)
-                    grads[key] = gi if prior is None else prior + gi
+                    if prior is None:
+                        grads[key] = gi
+                    else:
+                        grads[key] = prior + gi
+                        if tracer is not None:
+                            tracer.call(np.add, (prior, gi), grads[key])
             if not retain_graph:
                 node.inputs = None
                 node.out = None
     finally:
         mode.grad_enabled = prev
     return grads, captured
+
+
+def _own(g, dtype):
+    return np.array(g, dtype=dtype)
 
 
 def _seed(t, g, create_graph, k):
@@ -294,20 +312,30 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     seeds = [_seed(t, g, create_graph, k) for k, (t, g) in enumerate(zip(outs, grads_in))]
     leaves, _ = _run(outs, seeds, retain_graph, create_graph)
     seen = set()
+    tracer = mode.tracer
     for leaf, g in leaves.items():
         if create_graph:
             leaf.grad = g if leaf.grad is None else leaf.grad + g
             continue
-        if (
+        own = (
             g.dtype != leaf.data.dtype
             or not isinstance(g, np.ndarray)
             or g.base is not None
             or not g.flags.writeable
             or id(g) in seen
-        ):
-            g = np.array(g, dtype=leaf.data.dtype)  # own the array: .grad may be changed in place
+        )
+        if tracer is not None:
+            tracer.leaf(leaf)
+            tracer.do(_accumulate, (leaf, g, own))
+        _accumulate(leaf, g, own)
         seen.add(id(g))
-        leaf.grad = _wrap(g, None) if leaf.grad is None else _wrap(leaf.grad.data + g, None)
+
+
+def _accumulate(leaf, g, own):
+    """Add ``g`` to ``leaf.grad``; ``own``: copy it first (``.grad`` may change in place)."""
+    if own:
+        g = np.array(g, dtype=leaf.data.dtype)
+    leaf.grad = _wrap(g, None) if leaf.grad is None else _wrap(leaf.grad.data + g, None)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -367,7 +395,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 or g.base is not None
                 or not g.flags.writeable
             ):
-                g = np.array(g, dtype=x.dtype)
+                g = _traced(_own, g, x.dtype)
             g = _wrap(g, None)
         result.append(g)
     return tuple(result)

@@ -7,6 +7,8 @@ version of each input at the time the op ran (to detect later in-place changes).
 
 from __future__ import annotations
 
+import functools
+
 
 class _Mode:
     """Process-wide switches, read on every op (kept as plain slots for speed)."""
@@ -21,6 +23,20 @@ class _Mode:
 
 
 mode = _Mode()
+
+
+def effect(method):
+    """Mark a method that changes state outside the graph (``opt.step``, ``zero_grad``):
+    while ``cr.compile`` traces a step it records the whole call, and replays it as is."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        tracer = mode.tracer
+        if tracer is not None:
+            return tracer.effect(method, self, args, kwargs)
+        return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class Op:

@@ -100,6 +100,8 @@ def unary(op, x, *params):
         out = op.forward(x.data, *params)
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, (x.data,), params, e) from None
+    if mode.tracer is not None:
+        mode.tracer.call(op.forward, (x.data, *params), out)
     node = None
     if x.requires_grad and mode.grad_enabled:
         node = Node(op, (x,), out, params, (x._version,))
@@ -120,6 +122,8 @@ def binary(op, a, b):
         out = op.forward(ad, bd)
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, (ad, bd), (), e) from None
+    if mode.tracer is not None:
+        mode.tracer.call(op.forward, (ad, bd), out)
     node = None
     if (ra or rb) and mode.grad_enabled:
         node = Node(op, (a, b), out, (), (va, vb))
@@ -140,6 +144,9 @@ def apply(op, inputs, *params):
         out = op.forward(datas, *params) if op.variadic else op.forward(*datas, *params)
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, datas, params, e) from None
+    if mode.tracer is not None:
+        args = (datas, *params) if op.variadic else (*datas, *params)
+        mode.tracer.call(op.forward, args, out)
     node = None
     if record and mode.grad_enabled:
         versions = tuple(x._version if isinstance(x, Tensor) else 0 for x in inputs)
@@ -151,7 +158,22 @@ def _compare(ufunc, a, b):
     bd = b.data if isinstance(b, Tensor) else b
     if not isinstance(bd, _NUMBER + (np.ndarray, list, tuple)):
         return NotImplemented
-    return _wrap(ufunc(a.data, bd), None)
+    return _wrap(_traced(ufunc, a.data, bd), None)
+
+
+def _traced(fn, *args):
+    """``fn(*args)`` on arrays outside any op, recorded when ``cr.compile`` traces."""
+    out = fn(*args)
+    if mode.tracer is not None:
+        mode.tracer.call(fn, args, out)
+    return out
+
+
+def _read(t, what):
+    """A Python-level read of tensor values: refused while ``cr.compile`` traces."""
+    if mode.tracer is not None:
+        mode.tracer.refuse(what)
+    return t.data
 
 
 class Tensor:
@@ -220,7 +242,7 @@ class Tensor:
 
     def numpy(self):
         """The data as a NumPy array (shared, not copied)."""
-        return np.asarray(self.data)
+        return np.asarray(_read(self, ".numpy()"))
 
     def item(self):
         if self.data.size != 1:
@@ -228,13 +250,13 @@ class Tensor:
                 f"item(): only a one-element tensor converts to a Python number, "
                 f"this one has shape {self.shape}"
             )
-        return self.data.item()
+        return _read(self, ".item()").item()
 
     def tolist(self):
-        return np.asarray(self.data).tolist()
+        return np.asarray(_read(self, ".tolist()")).tolist()
 
     def __array__(self, dtype=None, copy=None):
-        arr = np.asarray(self.data)
+        arr = np.asarray(_read(self, "np.asarray(tensor)"))
         if dtype is not None and arr.dtype != dtype:
             return arr.astype(dtype)
         return arr.copy() if copy else arr
@@ -254,19 +276,19 @@ class Tensor:
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(_read(self, "bool(tensor) (an `if` or `while` on a tensor)"))
 
     def __float__(self):
-        return float(self.item())
+        return float(_read(self, "float(tensor)").item())
 
     def __int__(self):
-        return int(self.item())
+        return int(_read(self, "int(tensor)").item())
 
     def any(self):
-        return bool(np.any(self.data))
+        return bool(np.any(_read(self, ".any()")))
 
     def all(self):
-        return bool(np.all(self.data))
+        return bool(np.all(_read(self, ".all()")))
 
     __hash__ = object.__hash__  # identity, although == compares elementwise
 
@@ -399,7 +421,7 @@ class Tensor:
     def __invert__(self):
         if self.data.dtype != np.bool_:
             raise TypeError(f"~ needs a boolean tensor, got {self.data.dtype}")
-        return _wrap(~self.data, None)
+        return _wrap(_traced(np.logical_not, self.data), None)
 
     # ------------------------------------------------------------- in place
     def _inplace(self, what):
@@ -419,25 +441,25 @@ class Tensor:
     def __iadd__(self, other):
         if not self._inplace("+="):
             return self + other
-        self.data += _plain(other)
+        _traced(_iadd, self.data, _plain(other))
         return self
 
     def __isub__(self, other):
         if not self._inplace("-="):
             return self - other
-        self.data -= _plain(other)
+        _traced(_isub, self.data, _plain(other))
         return self
 
     def __imul__(self, other):
         if not self._inplace("*="):
             return self * other
-        self.data *= _plain(other)
+        _traced(_imul, self.data, _plain(other))
         return self
 
     def __itruediv__(self, other):
         if not self._inplace("/="):
             return self / other
-        self.data /= _plain(other)
+        _traced(_idiv, self.data, _plain(other))
         return self
 
     def __setitem__(self, index, value):
@@ -446,26 +468,28 @@ class Tensor:
                 "item assignment into a tensor that is part of a recorded graph is not "
                 "supported; build a new tensor (e.g. with cr.where) instead"
             )
-        self.data[_index(index)] = _plain(value)
+        _traced(_setitem, self.data, _index(index), _plain(value))
 
     def add_(self, other, alpha=1):
         self._inplace("add_") or _no_inplace("add_")
-        self.data += _plain(other) if alpha == 1 else alpha * _plain(other)
+        other = _plain(other) if alpha == 1 else _traced(np.multiply, alpha, _plain(other))
+        _traced(_iadd, self.data, other)
         return self
 
     def sub_(self, other, alpha=1):
         self._inplace("sub_") or _no_inplace("sub_")
-        self.data -= _plain(other) if alpha == 1 else alpha * _plain(other)
+        other = _plain(other) if alpha == 1 else _traced(np.multiply, alpha, _plain(other))
+        _traced(_isub, self.data, other)
         return self
 
     def mul_(self, other):
         self._inplace("mul_") or _no_inplace("mul_")
-        self.data *= _plain(other)
+        _traced(_imul, self.data, _plain(other))
         return self
 
     def div_(self, other):
         self._inplace("div_") or _no_inplace("div_")
-        self.data /= _plain(other)
+        _traced(_idiv, self.data, _plain(other))
         return self
 
     def zero_(self):
@@ -473,12 +497,12 @@ class Tensor:
 
     def fill_(self, value):
         self._inplace("fill_") or _no_inplace("fill_")
-        self.data[...] = value
+        _traced(_setitem, self.data, Ellipsis, value)
         return self
 
     def copy_(self, src):
         self._inplace("copy_") or _no_inplace("copy_")
-        self.data[...] = _plain(src)
+        _traced(_setitem, self.data, Ellipsis, _plain(src))
         return self
 
     # --------------------------------------------------- functions as methods
@@ -543,10 +567,10 @@ class Tensor:
         return _ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def argmax(self, axis=None, *, dim=None):
-        return _wrap(np.asarray(np.argmax(self.data, axis=dim if dim is not None else axis)), None)
+        return _wrap(_traced(_argext, np.argmax, self.data, dim if dim is not None else axis), None)
 
     def argmin(self, axis=None, *, dim=None):
-        return _wrap(np.asarray(np.argmin(self.data, axis=dim if dim is not None else axis)), None)
+        return _wrap(_traced(_argext, np.argmin, self.data, dim if dim is not None else axis), None)
 
     def reshape(self, *shape):
         return _ops.reshape(self, *shape)
@@ -596,6 +620,35 @@ class Tensor:
 
     def __getitem__(self, index):
         return unary(_ops.GETITEM, self, _index(index))
+
+
+def _iadd(a, b):
+    a += b
+    return a
+
+
+def _isub(a, b):
+    a -= b
+    return a
+
+
+def _imul(a, b):
+    a *= b
+    return a
+
+
+def _idiv(a, b):
+    a /= b
+    return a
+
+
+def _setitem(a, index, value):
+    a[index] = value
+    return a
+
+
+def _argext(fn, x, axis):
+    return np.asarray(fn(x, axis=axis))
 
 
 def _plain(x):

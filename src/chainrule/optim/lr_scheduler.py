@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..graph import effect
 from .optimizer import Optimizer
 
 
@@ -34,6 +35,7 @@ class LRScheduler:
     def lr_at(self, base_lr, epoch):
         raise NotImplementedError
 
+    @effect  # cr.compile replays it whole
     def step(self):
         """Advance one epoch and set the new learning rates."""
         self.last_epoch += 1

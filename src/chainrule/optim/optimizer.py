@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..graph import effect
 from ..nn.module import StateDictError
 from ..tensor import Tensor
 
@@ -91,6 +92,7 @@ class Optimizer:
         if group.get("lr", 0) < 0:
             raise ValueError(f"{type(self).__name__}: invalid learning rate {group['lr']}")
 
+    @effect  # cr.compile replays these two whole
     def zero_grad(self, set_to_none=True):
         """Forget the gradients: set ``p.grad`` to None (default) or fill it with zeros."""
         for g in self.param_groups:
@@ -100,6 +102,7 @@ class Optimizer:
                 else:
                     p.grad.data[...] = 0
 
+    @effect
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()`` if given."""
         loss = None

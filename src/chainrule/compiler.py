@@ -1,0 +1,312 @@
+"""``cr.compile``: trace one training step, then replay it without graph bookkeeping.
+
+The first call of a compiled step runs it eagerly while ``mode.tracer`` records every
+NumPy-level call it makes: the forward of each op, each VJP and gradient sum of the
+backward, and the optimizer's ``zero_grad``/``step`` (methods marked with
+:func:`chainrule.graph.effect`, replayed whole). The record becomes one straight-line
+Python function (``v3 = f3(a0, v2)`` ...), so later calls do the same NumPy work in the
+same order -- identical results -- without creating Tensors, nodes, a topological order or
+dictionaries of gradients. Intermediates are released right after their last use.
+
+A new shape or dtype of an input, a different non-tensor argument, or a parameter whose
+array was replaced (``load_state_dict``) makes it trace again. Reading a tensor's values
+while tracing (``loss.item()``, ``float(t)``, ``if t > 0:``, ``t.numpy()``) would freeze a
+value of the first call into every later one, so it is refused with :class:`CompileError`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+
+import numpy as np
+
+from .errors import ChainruleError
+from .graph import mode
+from .tensor import Tensor, _wrap
+
+__all__ = ["compile", "CompileError", "CompiledStep"]
+
+_ARRAYS = (np.ndarray, np.generic)
+
+
+class CompileError(ChainruleError, RuntimeError):
+    """A step that ``cr.compile`` cannot trace; the message says what and what to do."""
+
+
+class _Tracer:
+    """Collects the calls of one traced step as ``(target, fn, args)`` entries."""
+
+    def __init__(self):
+        self.names = {}  # id(array) -> variable name in the generated code
+        self.keep = []  # every array seen, alive until the trace ends, so ids stay unique
+        self.entries = []
+        self.leaves = {}  # id(leaf tensor) -> (tensor, its data array at trace time)
+
+    def bind(self, arr, name):
+        self.keep.append(arr)
+        self.names[id(arr)] = name
+
+    def sym(self, v):
+        """``v`` with each array seen before replaced by its variable (ids are reused by
+        ops that return an input as is, so this is resolved now, not at code generation)."""
+        if isinstance(v, _ARRAYS):
+            name = self.names.get(id(v))
+            return v if name is None else _Var(name)
+        if isinstance(v, (tuple, list)):
+            return type(v)(self.sym(x) for x in v)
+        return v
+
+    def call(self, fn, args, out):
+        """Record ``out = fn(*args)`` (already computed, eagerly)."""
+        name = f"v{len(self.entries)}"
+        self.entries.append((name, fn, self.sym(args)))
+        self.bind(out, name)
+        return out
+
+    def do(self, fn, args):
+        """Record ``fn(*args)`` called for its side effect (the caller runs it)."""
+        self.entries.append((None, fn, self.sym(args)))
+
+    def effect(self, method, obj, args, kwargs):
+        for a in list(args) + list(kwargs.values()):
+            if callable(a):
+                raise CompileError(
+                    f"cr.compile: {type(obj).__name__}.{method.__name__} with a closure "
+                    "cannot be traced; call the forward and backward in the step itself"
+                )
+        self.entries.append((None, functools.partial(method, obj, *args, **kwargs), ()))
+        return method(obj, *args, **kwargs)
+
+    def leaf(self, t):
+        self.leaves[id(t)] = (t, t.data)
+
+    def refuse(self, what):
+        raise CompileError(
+            f"cr.compile: {what} reads a tensor's value while the step is traced; a compiled "
+            "step replays the same operations every call, so Python decisions or numbers "
+            "taken from tensor values would be frozen at their first value. Move it out of "
+            "the compiled function (e.g. call .item() on the loss it returns), or use "
+            "cr.where / cr.maximum instead of `if`"
+        )
+
+
+class _Var:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+class _Codegen:
+    def __init__(self, tracer):
+        self.tracer = tracer
+        self.consts = {}
+
+    def expr(self, v):
+        if isinstance(v, _Var):
+            return v.name
+        if isinstance(v, tuple):
+            return "(" + "".join(self.expr(x) + ", " for x in v) + ")"
+        elif isinstance(v, list):
+            return "[" + ", ".join(self.expr(x) for x in v) + "]"
+        elif v is None or isinstance(v, (bool, int, str)):
+            return repr(v)
+        name = f"c{len(self.consts)}"
+        self.consts[name] = v
+        return name
+
+
+def _build(tracer, n_inputs, result):
+    """The Python source of the replay function, compiled."""
+    gen = _Codegen(tracer)
+    lines = []
+    for target, fn, args in tracer.entries:
+        call = f"{gen.expr(fn)}({', '.join(gen.expr(a) for a in args)})"
+        lines.append((target, call))
+    ret = gen.expr(tracer.sym(result))
+    returned = set(_names(ret))
+    # free each intermediate after its last use, as the eager engine does
+    last = {}
+    for k, (_, call) in enumerate(lines):
+        for tok in _names(call):
+            last[tok] = k
+    body = []
+    for k, (target, call) in enumerate(lines):
+        body.append(f"    {target} = {call}" if target else f"    {call}")
+        dead = [n for n, at in last.items() if at == k and n.startswith("v") and n not in returned]
+        if target and target not in last and target not in returned:
+            dead.append(target)
+        if dead:
+            body.append(f"    del {', '.join(sorted(set(dead)))}")
+    params = ", ".join(f"a{i}" for i in range(n_inputs))
+    src = f"def replay({params}):\n" + "\n".join(body) + f"\n    return {ret}\n"
+    ns = dict(gen.consts)
+    exec(builtins.compile(src, "<cr.compile>", "exec"), ns)  # noqa: S102 (our own generated source)
+    return ns["replay"], src
+
+
+def _names(code):
+    out, cur = [], ""
+    for ch in code + " ":
+        if ch.isalnum() or ch == "_":
+            cur += ch
+        else:
+            if cur[:1] in ("v", "a") and cur[1:].isdigit():
+                out.append(cur)
+            cur = ""
+    return out
+
+
+def _signature(args):
+    key = []
+    for a in args:
+        if isinstance(a, Tensor):
+            key.append(("T", a.data.shape, a.data.dtype.str))
+        elif isinstance(a, np.ndarray):
+            key.append(("A", a.shape, a.dtype.str))
+        else:
+            try:
+                hash(a)
+            except TypeError:
+                raise CompileError(
+                    f"cr.compile: argument of type {type(a).__name__} is not supported; pass "
+                    "Tensors, NumPy arrays or hashable constants (numbers, strings, None)"
+                ) from None
+            key.append(("C", type(a).__name__, a))
+    return tuple(key)
+
+
+def _result_shape(out, names):
+    """How to rebuild the step's return value from the replay's arrays."""
+    if out is None:
+        return None, None
+    if isinstance(out, Tensor):
+        if id(out.data) not in names:
+            return "const", out.data
+        return "tensor", out.data
+    if isinstance(out, (tuple, list)):
+        parts = [_result_shape(o, names) for o in out]
+        return type(out), parts
+    raise CompileError(
+        f"cr.compile: the step returned a {type(out).__name__}; return None, a Tensor (the "
+        "loss) or a tuple of Tensors"
+    )
+
+
+class CompiledStep:
+    """A traced training step; call it like the original function."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.cache = {}
+        self.traces = 0
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args):
+        key = _signature(args)
+        entry = self.cache.get(key)
+        if entry is not None:
+            replay, leaves, shape = entry
+            for t, arr in leaves:
+                if t.data is not arr:
+                    break
+            else:
+                return _rebuild(shape, replay(*[a.data if isinstance(a, Tensor) else a
+                                                for a in args if not _is_const(a)]))
+        return self._trace(key, args)
+
+    def _trace(self, key, args):
+        if mode.tracer is not None:
+            raise CompileError("cr.compile: a compiled step cannot run inside another trace")
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor) and a.requires_grad:
+                raise CompileError(
+                    f"cr.compile: argument {i} requires grad; pass the data (inputs and "
+                    "targets) as arguments and keep the parameters in the model"
+                )
+        tracer = _Tracer()
+        k = 0
+        for a in args:
+            if not _is_const(a):
+                tracer.bind(a.data if isinstance(a, Tensor) else a, f"a{k}")
+                k += 1
+        mode.tracer = tracer
+        try:
+            out = self.fn(*args)
+        finally:
+            mode.tracer = None
+        kind, parts = _result_shape(out, tracer.names)
+        arrays = []
+        shape = _flatten((kind, parts), arrays)
+        replay, self.source = _build(tracer, k, tuple(arrays))
+        leaves = [pair for pair in tracer.leaves.values()]
+        self.cache[key] = (replay, leaves, shape)
+        self.traces += 1
+        return out
+
+
+def _is_const(a):
+    return not isinstance(a, (Tensor, np.ndarray))
+
+
+def _flatten(node, arrays):
+    kind, parts = node
+    if kind == "tensor":
+        arrays.append(parts)
+        return ("tensor", len(arrays) - 1)
+    if kind in (tuple, list):
+        return (kind, [_flatten(p, arrays) for p in parts])
+    return node
+
+
+def _rebuild(shape, values):
+    kind, parts = shape
+    if kind == "tensor":
+        return _wrap(values[parts], None)
+    if kind == "const":
+        return _wrap(parts, None)
+    if kind in (tuple, list):
+        return kind(_rebuild(p, values) for p in parts)
+    return None
+
+
+def compile(fn):  # noqa: A001 (cr.compile, like torch.compile)
+    """Trace ``fn`` (a training step) on its first call and replay it on later calls.
+
+    Parameters
+    ----------
+    fn : callable
+        Takes Tensors or arrays (a batch) and constants; runs forward, backward and
+        ``opt.step()`` on a model it closes over; returns None, the loss, or a tuple of
+        Tensors.
+
+    Returns
+    -------
+    CompiledStep
+        Call it like ``fn``. The first call per input signature (shapes, dtypes,
+        constants) runs ``fn`` eagerly and records it; later calls replay the NumPy calls
+        only and give identical results. Returned tensors are detached.
+
+    Raises
+    ------
+    CompileError
+        When ``fn`` reads tensor values while traced (``.item()``, ``float(t)``, ``if t:``,
+        ``.numpy()``), uses ``create_graph=True``, or returns something other than
+        Tensors.
+
+    Notes
+    -----
+    Parameters must keep their arrays (optimizers update them in place); replacing one
+    (``load_state_dict``) triggers a new trace. Values computed from the inputs with plain
+    NumPy inside ``fn``, and learning-rate schedules stepped inside it, are frozen at the
+    first call: keep such work outside the compiled function.
+
+    Examples
+    --------
+    >>> step = cr.compile(train_step)          # doctest: +SKIP
+    >>> for x, t in loader: loss = step(x, t)  # doctest: +SKIP
+    """
+    if not callable(fn):
+        raise TypeError(f"cr.compile: expected a function, got {type(fn).__name__}")
+    return CompiledStep(fn)

@@ -1,0 +1,161 @@
+"""cr.compile: a traced step replays exactly what the eager step does."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.compiler import CompileError
+
+OPTIMIZERS = {
+    "sgd": lambda p: cr.optim.SGD(p, lr=0.1),
+    "sgd-momentum": lambda p: cr.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=1e-3),
+    "sgd-nesterov": lambda p: cr.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+    "adam": lambda p: cr.optim.Adam(p, lr=0.01, weight_decay=1e-3),
+    "adam-amsgrad": lambda p: cr.optim.Adam(p, lr=0.01, amsgrad=True),
+    "adamw": lambda p: cr.optim.AdamW(p, lr=0.01),
+    "rmsprop": lambda p: cr.optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True),
+    "adagrad": lambda p: cr.optim.Adagrad(p, lr=0.1, lr_decay=0.01),
+}
+
+
+def _setup(make_opt, loss="mse", dtype=np.float64, seed=0):
+    gen = np.random.default_rng(seed)
+    model = cr.nn.Sequential(cr.nn.Linear(4, 8, dtype=dtype, generator=gen), cr.nn.Tanh(),
+                             cr.nn.Linear(8, 3, dtype=dtype, generator=gen))
+    opt = make_opt(model.parameters())
+    F = cr.nn.functional
+
+    def step(x, t):
+        opt.zero_grad()
+        y = model(x)
+        e = 0.5 * F.mse_loss(y, t, reduction="sum") if loss == "mse" else F.cross_entropy(y, t)
+        e.backward()
+        opt.step()
+        return e
+
+    return model, opt, step
+
+
+def _batches(n=5, rows=6, loss="mse", dtype=np.float64):
+    gen = np.random.default_rng(1)
+    out = []
+    for _ in range(n):
+        x = cr.tensor(gen.normal(size=(rows, 4)).astype(dtype))
+        t = gen.normal(size=(rows, 3)) if loss == "mse" else gen.integers(0, 3, rows)
+        out.append((x, cr.tensor(t.astype(dtype) if loss == "mse" else t)))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("loss", ["mse", "ce"])
+def test_compiled_equals_eager_bitwise(name, loss):
+    m1, o1, eager = _setup(OPTIMIZERS[name], loss)
+    m2, o2, step = _setup(OPTIMIZERS[name], loss)
+    compiled = cr.compile(step)
+    for x, t in _batches(loss=loss) * 2:
+        e1, e2 = eager(x, t), compiled(x, t)
+        assert e1.item() == e2.item()
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(p1.data, p2.data)
+        np.testing.assert_array_equal(p1.grad.data, p2.grad.data)
+    assert compiled.traces == 1
+
+
+def test_float32_and_new_shapes_retrace():
+    m1, _, eager = _setup(OPTIMIZERS["adam"], dtype=np.float32)
+    m2, _, step = _setup(OPTIMIZERS["adam"], dtype=np.float32)
+    compiled = cr.compile(step)
+    batches = _batches(3, rows=6, dtype=np.float32) + _batches(3, rows=2, dtype=np.float32)
+    for x, t in batches + batches:
+        assert eager(x, t).item() == compiled(x, t).item()
+    assert compiled.traces == 2
+    x64 = cr.tensor(batches[0][0].data.astype(np.float64))
+    assert eager(x64, batches[0][1]).item() == compiled(x64, batches[0][1]).item()
+    assert compiled.traces == 3
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(p1.data, p2.data)
+
+
+def test_replaced_parameter_array_retraces():
+    model, _, step = _setup(OPTIMIZERS["sgd"])
+    compiled = cr.compile(step)
+    x, t = _batches(1)[0]
+    compiled(x, t)
+    compiled(x, t)
+    model[0].weight.data = model[0].weight.data.copy()
+    compiled(x, t)
+    assert compiled.traces == 2
+
+
+def test_manual_update_with_comparisons_and_in_place_ops():
+    def make():
+        w = cr.tensor(np.linspace(-1, 1, 5), requires_grad=True)
+
+        def step(x):
+            w.grad = None
+            e = (cr.where(w > 0, w * x, -w) ** 2).sum()
+            e.backward()
+            with cr.no_grad():
+                w.sub_(0.1 * w.grad)
+            return e, w.grad
+
+        return w, step
+
+    w1, eager = make()
+    w2, step = make()
+    compiled = cr.compile(step)
+    for k in range(4):
+        x = cr.tensor(np.full(5, 1.0 + k))
+        (e1, g1), (e2, g2) = eager(x), compiled(x)
+        assert e1.item() == e2.item()
+        np.testing.assert_array_equal(g1.numpy(), g2.numpy())
+    np.testing.assert_array_equal(w1.data, w2.data)
+
+
+@pytest.mark.parametrize("body, what", [
+    (lambda e: e.item(), ".item()"),
+    (lambda e: float(e), "float(tensor)"),
+    (lambda e: 1 if e > 1 else 0, "bool(tensor)"),
+    (lambda e: e.numpy(), ".numpy()"),
+    (lambda e: np.asarray(e), "np.asarray(tensor)"),
+])
+def test_refuses_reading_values(body, what):
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+
+    def step(x):
+        e = (w * x).sum()
+        body(e)
+        e.backward()
+
+    with pytest.raises(CompileError, match=r"cr.compile: .* reads a tensor's value") as info:
+        cr.compile(step)(cr.tensor([1.0, 1.0]))
+    assert what in str(info.value)
+    from chainrule.graph import mode
+
+    assert mode.tracer is None  # a refused trace leaves eager mode working
+    assert (w * 2).sum().item() == 6.0
+
+
+def test_refuses_create_graph_and_bad_arguments():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+
+    def step(x):
+        (g,) = cr.grad((w * w * x).sum(), [w], create_graph=True)
+        return g
+
+    with pytest.raises(CompileError, match="create_graph"):
+        cr.compile(step)(cr.tensor([1.0, 1.0]))
+    with pytest.raises(CompileError, match="requires grad"):
+        cr.compile(lambda x: x * 2)(w)
+    with pytest.raises(CompileError, match="returned a float"):
+        cr.compile(lambda x: 1.5)(cr.tensor([1.0]))
+    with pytest.raises(TypeError, match="expected a function"):
+        cr.compile(3)
+
+
+def test_intermediates_are_freed():
+    _, _, step = _setup(OPTIMIZERS["sgd"])
+    compiled = cr.compile(step)
+    x, t = _batches(1)[0]
+    compiled(x, t)
+    assert "del " in compiled.source
