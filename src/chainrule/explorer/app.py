@@ -200,6 +200,7 @@ def create_app(allowed_hosts: list[str] | None = None):
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
     from fastapi.staticfiles import StaticFiles
+    from starlette.exceptions import HTTPException
 
     plotly_js = plotly_js_path()
     app = fastapi.FastAPI(
@@ -213,6 +214,11 @@ def create_app(allowed_hosts: list[str] | None = None):
     async def _user_error(request, exc: UserError):
         column = exc.column if isinstance(exc, ExpressionError) else None
         return JSONResponse({"error": str(exc), "column": column}, status_code=400)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request, exc: HTTPException):
+        return JSONResponse({"error": str(exc.detail), "column": None},
+                            status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request, exc: RequestValidationError):

@@ -38,7 +38,7 @@ FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "abs", "tanh")
 CONSTANTS = {"pi": math.pi, "e": math.e}
 VARIABLES = ("x", "y")
 
-_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _NAME = re.compile(r"[A-Za-z]+")
 _SYMBOLS = ("**", "+", "-", "*", "/", "^", "(", ")")
 
@@ -162,7 +162,7 @@ class _Parser:
         if tok.kind == "end":
             return node
         prev = self.tokens[self.pos - 1]
-        juxtaposed = tok.kind in ("name", "num") or tok.text == "("
+        juxtaposed = tok.kind == "name" or tok.text == "("
         if juxtaposed and (prev.kind in ("num", "name") or prev.text == ")"):
             raise ExpressionError(
                 f"unexpected {tok.text!r} (write {prev.text}*{tok.text} to multiply)", tok.column

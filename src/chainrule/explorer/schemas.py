@@ -80,9 +80,9 @@ class TaylorRequest(Strict):
     function: FunctionSpec
     x: Coord
     y: Coord
-    eta: float | None = Field(None, gt=0, le=100, allow_inf_nan=False,
+    eta: float | None = Field(None, ge=1e-9, le=100, allow_inf_nan=False,
                               description="the current η, whose pair is returned as at_eta")
-    eta_max: float | None = Field(None, gt=0, le=100, allow_inf_nan=False,
+    eta_max: float | None = Field(None, ge=1e-9, le=100, allow_inf_nan=False,
                                   description="largest η; omitted: 2.5 × max(2/λ_max, eta)")
     n: int = Field(80, ge=2, le=MAX_ETAS, description="number of η values")
     scale: Literal["linear", "log"] = Field("linear", description="spacing of the η values")
@@ -92,7 +92,7 @@ class DescentRequest(Strict):
     function: FunctionSpec
     x: Coord
     y: Coord
-    lr: float = Field(0.1, gt=0, le=100, allow_inf_nan=False, description="step size η")
+    lr: float = Field(0.1, ge=1e-9, le=100, allow_inf_nan=False, description="step size η")
     steps: int = Field(100, ge=1, le=MAX_STEPS)
     methods: list[Method] = Field(["gd"], min_length=1, max_length=len(METHODS))
 

@@ -11,14 +11,21 @@
     gd: "#ff7f0e", momentum: "#2ca02c", nesterov: "#9467bd", rmsprop: "#8c564b", adam: "#e377c2",
   };
   const GRID = 100;
-  // Trace indices of the two views (paths follow the fixed traces).
-  const C = { contour: 0, field: 1, step: 2, dir: 3, grad: 4, point: 5, paths: 6 };
+  // Trace indices of the two views (paths follow the fixed traces). On the contour plot the
+  // point and its arrows are layout shapes and annotations: moving them redraws no trace.
+  const C = { contour: 0, field: 1, paths: 2 };
   const D = { surface: 0, plane: 1, drop: 2, floorPoint: 3, floorGrad: 4, point: 5, grad: 6, paths: 7 };
 
   const S = {
     catalog: null, mode: "function", preset: null, surf: null, domain: null,
-    pt: { x: 0, y: 0 }, info: null, dir: 0, paths: [], trainedFit: null, uirev: 0,
+    pt: { x: 0, y: 0 }, info: null, dir: 0, paths: [], trainedFit: null, uirev: 0, plotted: 0,
   };
+
+  // Counts finished re-plots in <body data-plotted>, so scripts driving the page can wait.
+  function plotted() {
+    S.plotted += 1;
+    document.body.dataset.plotted = String(S.plotted);
+  }
 
   // ------------------------------------------------------------------ small helpers
   function fmt(v, digits = 6) {
@@ -28,7 +35,7 @@
     if (a >= 1e6 || a < 1e-4) return v.toExponential(digits - 1);
     return String(Number(v.toPrecision(digits)));
   }
-  const lr = () => Math.pow(10, Number($("lr").value));
+  const lr = () => Number(Math.pow(10, Number($("lr").value)).toPrecision(3));
   const span = () => {
     const [x0, x1, y0, y1] = S.domain;
     return { x0, x1, y0, y1, sx: x1 - x0, sy: y1 - y0 };
@@ -171,29 +178,30 @@
     return { x, y, info, L, g, u };
   }
 
-  function arrow(x0, y0, x1, y1, color, width) {
+  function arrow(name, x0, y0, x1, y1, color, width) {
     return {
-      type: "scatter", mode: "lines+markers", x: [x0, x1], y: [y0, y1], hoverinfo: "skip",
-      line: { color, width }, marker: { color, size: [0, 13], symbol: "arrow", angleref: "previous" },
-      showlegend: false,
+      name, x: x1, y: y1, ax: x0, ay: y0, xref: "x", yref: "y", axref: "x", ayref: "y",
+      text: "", showarrow: true, arrowhead: 2, arrowsize: 1.1, arrowwidth: width, arrowcolor: color,
+      visible: x0 !== x1 || y0 !== y1,
     };
   }
 
-  function contourPointTraces() {
+  function contourOverlay() {
     const { x, y, info, L, g, u } = pointGeometry();
     const ok = info && info.finite && g;
     const eta = lr();
-    const step = ok ? arrow(info.x, info.y, info.x - eta * info.gx, info.y - eta * info.gy, GREY, 1.5)
-      : arrow(x, y, x, y, GREY, 1.5);
-    step.line.dash = "dot";
-    step.name = "one step of size η";
-    return [
-      step,
-      arrow(x, y, x + L * u.x, y + L * u.y, TEAL, 2),
-      ok ? arrow(info.x, info.y, info.x + L * g.x, info.y + L * g.y, BLUE, 3) : arrow(x, y, x, y, BLUE, 3),
-      { type: "scatter", mode: "markers", x: [x], y: [y], hoverinfo: "skip", showlegend: false,
-        marker: { color: RED, size: 12, line: { color: "#fff", width: 1.5 } } },
-    ];
+    const annotations = [arrow("direction", x, y, x + L * u.x, y + L * u.y, TEAL, 2)];
+    const shapes = [];
+    if (ok) {
+      const sx = info.x - eta * info.gx, sy = info.y - eta * info.gy;
+      shapes.push({ name: "step", type: "line", x0: info.x, y0: info.y, x1: sx, y1: sy,
+        line: { color: GREY, width: 1.5, dash: "dot" } });
+      annotations.push(arrow("gradient", info.x, info.y, info.x + L * g.x, info.y + L * g.y, BLUE, 3));
+    }
+    shapes.push({ name: "point", type: "circle", xref: "x", yref: "y", xsizemode: "pixel",
+      ysizemode: "pixel", xanchor: x, yanchor: y, x0: -7, x1: 7, y0: -7, y1: 7,
+      fillcolor: RED, line: { color: "#fff", width: 1.5 } });
+    return { shapes, annotations };
   }
 
   function surfacePointTraces() {
@@ -247,7 +255,7 @@
   }
 
   // ------------------------------------------------------------------ drawing
-  function drawAll() {
+  function drawAll(upto) {
     const s = S.surf;
     const [tx, ty, tz] = axisTitles();
     const colour = colourValues(s.z, s.zmin, s.zmax);
@@ -259,7 +267,8 @@
     };
     const { x0, x1, y0, y1 } = span();
     const equal = S.mode === "function";
-    Plotly.react("contour", [contour, fieldTrace(), ...contourPointTraces(), ...pathTraces(false)], {
+    Plotly.react("contour", [contour, fieldTrace(), ...pathTraces(false, upto)], {
+      ...contourOverlay(),
       margin: { l: 50, r: 10, t: 10, b: 40 }, dragmode: false, hovermode: "closest",
       uirevision: S.uirev,
       xaxis: { range: [x0, x1], title: { text: tx }, constrain: "domain" },
@@ -274,7 +283,7 @@
       hovertemplate: `${tx}=%{x:.3f}<br>${ty}=%{y:.3f}<br>${tz}=%{z:.4g}<extra></extra>`,
     };
     const z0 = floorZ();
-    Plotly.react("surface3d", [surface, ...surfacePointTraces(), ...pathTraces(true)], {
+    Plotly.react("surface3d", [surface, ...surfacePointTraces(), ...pathTraces(true, upto)], {
       margin: { l: 0, r: 0, t: 0, b: 0 }, uirevision: S.uirev,
       scene: {
         aspectmode: "cube",
@@ -289,16 +298,21 @@
 
   function redrawPoint() {
     if (!S.surf) return;
-    const c = contourPointTraces();
-    Plotly.restyle("contour", {
-      x: c.map((t) => t.x), y: c.map((t) => t.y),
-    }, [C.step, C.dir, C.grad, C.point]);
+    Plotly.relayout("contour", contourOverlay());
+    redrawSurfacePoint();
+  }
+
+  // The 3-D scene redraws slowly without a GPU, so its updates are coalesced: while one is
+  // being drawn, only the latest request waits.
+  const redrawSurfacePoint = latest(async () => {
+    if (!S.surf) return;
     const d = surfacePointTraces();
-    Plotly.restyle("surface3d", {
+    await Plotly.restyle("surface3d", {
       x: d.map((t) => t.x), y: d.map((t) => t.y), z: d.map((t) => t.z),
       visible: d.map((t, i) => (i === 0 ? $("show-plane").checked : true)),
     }, [D.plane, D.drop, D.floorPoint, D.floorGrad, D.point, D.grad]);
-  }
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  });
 
   function showReadouts() {
     const info = S.info;
@@ -341,11 +355,12 @@
 
   function setPoint(x, y, settle = true) {
     S.pt = { x, y };
+    // the point asked for (data-want-*) and, once the reply is drawn, answered (data-x, data-y)
+    $("point-panel").dataset.wantX = String(x);
+    $("point-panel").dataset.wantY = String(y);
     $("px").value = fmt(x, 5);
     $("py").value = fmt(y, 5);
-    if (S.surf) {
-      Plotly.restyle("contour", { x: [[x]], y: [[y]] }, [C.point]);
-    }
+    if (S.surf) Plotly.relayout("contour", contourOverlay());
     fetchPoint(x, y);
     if (settle) fetchTaylor(x, y);
   }
@@ -414,25 +429,34 @@
     }
     S.paths = res.paths;
     showError($("descent-msg"), res.message ? { message: res.message } : null);
-    drawAll();
+    drawAll(1);
     await animatePaths();
     panel.dataset.state = "done";
   }
 
+  // Reveal the paths over about 1.5 s, whatever the frame rate; the 3-D paths follow only
+  // while the scene draws fast (it does with a GPU), and always at the end.
   function animatePaths() {
     const longest = Math.max(...S.paths.map((p) => p.x.length));
-    const frames = Math.min(longest, 90);
     const nc = S.paths.map((_, i) => C.paths + i), nd = S.paths.map((_, i) => D.paths + i);
+    const duration = 1500, t0 = performance.now();
+    let slow3d = false;
+    const show = (k, with3d) => {
+      const c = pathTraces(false, k);
+      Plotly.restyle("contour", { x: c.map((t) => t.x), y: c.map((t) => t.y) }, nc);
+      if (with3d) {
+        const d = pathTraces(true, k), t = performance.now();
+        Plotly.restyle("surface3d", { x: d.map((q) => q.x), y: d.map((q) => q.y), z: d.map((q) => q.z) }, nd);
+        slow3d = performance.now() - t > 40;
+      }
+      drawEnergy(k);
+    };
     return new Promise((resolve) => {
-      let f = 1;
       const tick = () => {
-        const k = Math.ceil((f / frames) * longest);
-        const c = pathTraces(false, k), d = pathTraces(true, k);
-        Plotly.restyle("contour", { x: c.map((t) => t.x), y: c.map((t) => t.y) }, nc);
-        Plotly.restyle("surface3d", { x: d.map((t) => t.x), y: d.map((t) => t.y), z: d.map((t) => t.z) }, nd);
-        drawEnergy(k);
-        f += 1;
-        if (f <= frames) requestAnimationFrame(tick); else resolve();
+        const frac = Math.min(1, (performance.now() - t0) / duration);
+        const k = Math.max(1, Math.ceil(frac * longest));
+        show(k, frac >= 1 || !slow3d);
+        if (frac < 1) requestAnimationFrame(tick); else resolve();
       };
       requestAnimationFrame(tick);
     });
@@ -544,11 +568,15 @@
     showLr();
     ["xmin", "xmax", "ymin", "ymax"].forEach((k, i) => { $(k).value = p.domain[i]; });
     if (await plotSurface(true)) setPoint(p.start[0], p.start[1]);
+    plotted();
   }
 
   async function replot(resetDomain) {
     const { x, y } = S.pt;
-    if (!(await plotSurface(!resetDomain))) return;
+    if (!(await plotSurface(!resetDomain))) {
+      plotted();
+      return;
+    }
     if (S.mode === "network") {
       const [a, b] = S.surf.network.trained;
       setPoint(a, b);
@@ -557,6 +585,7 @@
       const inside = x >= x0 && x <= x1 && y >= y0 && y <= y1;
       setPoint(inside ? x : (x0 + x1) / 2, inside ? y : (y0 + y1) / 2);
     }
+    plotted();
   }
 
   function showLr() {

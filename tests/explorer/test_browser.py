@@ -1,0 +1,273 @@
+"""The explorer in a real browser: headless Chromium driven by Playwright, against a real
+uvicorn server on 127.0.0.1. Each test also checks that the page logged no console error and
+sent no request anywhere but the local server."""
+
+import os
+import re
+import shutil
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("CHAINRULE_CHROMIUM", "/usr/bin/chromium")
+if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+    pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api",
+                               reason="browser tests need Playwright (pip install playwright)")
+pytest.importorskip("fastapi", reason="the explorer needs the 'explore' extra")
+
+from chainrule.explorer.server import BackgroundServer  # noqa: E402
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT = 60_000  # ms; generous: without a GPU, 3-D redraws are slow on a busy machine
+
+
+@pytest.fixture(scope="module")
+def server():
+    with BackgroundServer("127.0.0.1", 0) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+class Watch:
+    """Console errors, page errors and every request URL the page made."""
+
+    def __init__(self, page):
+        self.errors, self.urls = [], []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url}"))
+        page.on("request", lambda r: self.urls.append(r.url))
+
+    def take_http_errors(self, status):
+        """Remove (and count) the console lines Chromium logs for replies with ``status``."""
+        mine = [e for e in self.errors if f"status of {status}" in e]
+        self.errors = [e for e in self.errors if e not in mine]
+        return len(mine)
+
+    def check(self):
+        assert self.errors == [], self.errors
+        for url in self.urls:
+            parsed = urlparse(url)
+            assert parsed.scheme in ("data", "blob") or parsed.hostname == "127.0.0.1", url
+        self.errors.clear()
+
+
+@pytest.fixture(scope="module")
+def session(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1300})
+    page.set_default_timeout(TIMEOUT)
+    watch = Watch(page)
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready=true]")
+    yield page, watch
+    page.close()
+
+
+@pytest.fixture
+def watch(session):
+    return session[1]
+
+
+@pytest.fixture
+def page(session, watch):
+    yield session[0]
+    watch.check()
+
+
+def number(page, selector):
+    return float(page.text_content(selector))
+
+
+def wait_point(page, x=None, y=None):
+    """Wait until the readouts show the server's answer for the latest (or the given) point."""
+    page.wait_for_function(
+        """([x, y]) => {
+            const d = document.getElementById('point-panel').dataset;
+            if (d.x === undefined) return false;
+            const tx = x === null ? d.wantX : String(x), ty = y === null ? d.wantY : String(y);
+            return d.wantX === tx && d.wantY === ty && d.x === tx && d.y === ty;
+        }""",
+        arg=[x, y],
+    )
+    d = page.eval_on_selector("#point-panel", "el => [Number(el.dataset.x), Number(el.dataset.y)]")
+    return d[0], d[1]
+
+
+def replot(page, action):
+    """Do ``action`` (which re-plots) and wait until the page has finished re-plotting."""
+    before = int(page.get_attribute("body", "data-plotted") or 0)
+    action()
+    page.wait_for_function(
+        "n => Number(document.body.dataset.plotted || 0) > n", arg=before)
+
+
+def plot_expression(page, text):
+    page.fill("#expr", text)
+    replot(page, lambda: page.press("#expr", "Enter"))
+    assert page.is_hidden("#expr-error")
+    wait_point(page)
+
+
+def to_pixels(page, x, y):
+    return page.evaluate(
+        """([x, y]) => {
+            const gd = document.getElementById('contour');
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            const r = gd.getBoundingClientRect();
+            return [r.left + xa._offset + xa.d2p(x), r.top + ya._offset + ya.d2p(y)];
+        }""",
+        [x, y],
+    )
+
+
+def test_page_loads_with_tabs_and_readouts(page):
+    assert page.title() == "chainrule explorer"
+    assert page.text_content("#tab-button-explorer") == "Gradient explorer"
+    assert page.get_attribute("#tab-button-explorer", "aria-selected") == "true"
+    x, y = wait_point(page)
+    # the default preset is the elongated bowl x² + 3y²
+    assert page.input_value("#expr") == "x^2 + 3*y^2"
+    assert number(page, "#out-gx") == pytest.approx(2 * x, rel=1e-5)
+    assert number(page, "#out-f") == pytest.approx(x * x + 3 * y * y, rel=1e-5)
+    assert page.evaluate("document.getElementById('surface3d').data.length") >= 7
+
+
+def test_drag_point_shows_the_gradient_there(page):
+    plot_expression(page, "x^2 + 3*y^2")
+    start = wait_point(page)
+    sx, sy = to_pixels(page, *start)
+    tx, ty = to_pixels(page, 1.0, -0.5)
+    page.mouse.move(sx, sy)
+    page.mouse.down()
+    seen = set()
+    for k in range(1, 9):  # the readouts follow while dragging
+        page.mouse.move(sx + (tx - sx) * k / 8, sy + (ty - sy) * k / 8)
+        page.wait_for_timeout(40)
+        seen.add(page.text_content("#out-gx"))
+    page.mouse.up()
+    x, y = wait_point(page)
+    assert len(seen) >= 3
+    # within a pixel of the target, and the displayed gradient is (2x, 6y) there
+    assert x == pytest.approx(1.0, abs=0.02) and y == pytest.approx(-0.5, abs=0.02)
+    assert number(page, "#out-gx") == pytest.approx(2 * x, rel=1e-5)
+    assert number(page, "#out-gy") == pytest.approx(6 * y, rel=1e-5)
+    assert number(page, "#out-norm") == pytest.approx(((2 * x) ** 2 + (6 * y) ** 2) ** 0.5,
+                                                      rel=1e-5)
+    # the blue arrow on the contour points along the gradient
+    ax, ay = page.evaluate("""(() => {
+        const a = document.getElementById('contour').layout.annotations
+            .find((n) => n.name === 'gradient');
+        return [a.x - a.ax, a.y - a.ay]; })()""")
+    assert ax * (6 * y) - ay * (2 * x) == pytest.approx(0.0, abs=1e-6)
+    assert ax * 2 * x + ay * 6 * y > 0
+
+
+def test_typed_coordinates_and_directional_derivative(page):
+    plot_expression(page, "x^2 + 3*y^2")
+    page.fill("#px", "1")
+    page.fill("#py", "2")
+    page.press("#py", "Enter")
+    page.dispatch_event("#py", "change")
+    wait_point(page, 1.0, 2.0)
+    assert (number(page, "#out-gx"), number(page, "#out-gy")) == (2.0, 12.0)
+    page.eval_on_selector("#dir", "el => { el.value = 90; el.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("() => document.getElementById('out-dir').textContent === '12'")
+    theta = number(page, "#out-theta")
+    assert theta == pytest.approx(9.462, abs=1e-3)  # angle between (0, 1) and (2, 12)
+    page.wait_for_function("() => document.getElementById('tay-pred').textContent !== ''")
+
+
+def set_lr(page, lr):
+    import math
+
+    page.eval_on_selector(
+        "#lr", f"el => {{ el.value = {math.log10(lr)}; el.dispatchEvent(new Event('input')); }}"
+    )
+
+
+def test_gradient_descent_paths_are_drawn(page):
+    plot_expression(page, "x^2 + 3*y^2")
+    page.fill("#px", "1.6")
+    page.fill("#py", "1.2")
+    page.dispatch_event("#py", "change")
+    wait_point(page, 1.6, 1.2)
+    for box in page.query_selector_all("#methods input"):
+        box.set_checked(box.get_attribute("value") in ("gd", "adam"))
+    set_lr(page, 0.1)
+    page.fill("#steps", "30")
+    page.click("#run")
+    page.wait_for_selector("#descent-panel[data-state=done]")
+    lengths = page.evaluate(
+        "document.getElementById('contour').data.slice(2).map(t => [t.name, t.x.length])")
+    assert lengths == [["Gradient descent", 31], ["Adam", 31]]
+    xs = page.evaluate("document.getElementById('contour').data[2].x")
+    assert xs[0] == pytest.approx(1.6) and xs[1] == pytest.approx(1.6 - 0.1 * 3.2)
+    assert page.evaluate("document.getElementById('surface3d').data.length") == 9
+    assert page.evaluate("document.getElementById('energy').data.length") == 2
+    assert page.is_hidden("#descent-msg")
+
+
+def test_divergence_is_reported_in_words(page):
+    plot_expression(page, "x^2 + 3*y^2")
+    for box in page.query_selector_all("#methods input"):
+        box.set_checked(box.get_attribute("value") == "gd")
+    set_lr(page, 0.5)
+    page.click("#run")
+    page.wait_for_selector("#descent-panel[data-state=done]")
+    msg = page.text_content("#descent-msg")
+    assert page.is_visible("#descent-msg")
+    assert "diverged at step" in msg and "2/λ_max" in msg and "η = 0.501 is above" in msg
+    assert "0.3333" in page.text_content("#curv-text")
+    page.click("#clear")
+    set_lr(page, 0.1)
+
+
+def test_bad_expression_shows_the_message(page, watch):
+    page.fill("#expr", "x + )")
+    replot(page, lambda: page.press("#expr", "Enter"))
+    text = page.text_content("#expr-error")
+    assert "unexpected ')'" in text and "at column 5" in text
+    assert text.splitlines()[-1] == "    ^"  # a caret under column 5
+    page.fill("#expr", "__import__('os')")
+    replot(page, lambda: page.press("#expr", "Enter"))
+    assert "character '_'" in page.text_content("#expr-error")
+    plot_expression(page, "sin(x)*cos(y)")
+    # Chromium logs each 4xx reply on the console; these two are the ones expected here.
+    assert watch.take_http_errors(400) == 2
+
+
+def test_network_landscape_updates_the_fit(page):
+    replot(page, lambda: page.check('input[name="mode"][value="network"]'))
+    page.wait_for_selector("#fit-panel:not([hidden])")
+    page.wait_for_function("() => document.getElementById('fit').data && "
+                           "document.getElementById('fit').data.length === 3")
+    a, b = wait_point(page)
+    trained_y = page.evaluate("document.getElementById('fit').data[2].y")
+    e_trained = number(page, "#out-f")
+    sx, sy = to_pixels(page, a, b)
+    page.mouse.move(sx, sy)
+    page.mouse.down()
+    page.mouse.move(sx + 60, sy - 40, steps=4)
+    page.mouse.up()
+    a2, b2 = wait_point(page)
+    assert (a2, b2) != (a, b)
+    page.wait_for_function(
+        "y0 => JSON.stringify(document.getElementById('fit').data[2].y) !== JSON.stringify(y0)",
+        arg=trained_y)
+    assert number(page, "#out-f") > e_trained  # away from the trained weights E grows
+    assert re.search("hidden 1", page.evaluate(
+        "document.getElementById('contour')._fullLayout.xaxis.title.text"))
+    replot(page, lambda: page.check('input[name="mode"][value="function"]'))
+    assert page.is_hidden("#fit-panel")
