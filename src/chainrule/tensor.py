@@ -441,25 +441,25 @@ class Tensor:
     def __iadd__(self, other):
         if not self._inplace("+="):
             return self + other
-        _traced(_iadd, self.data, _plain(other))
+        self.data = _traced(_iadd, self.data, _plain(other))
         return self
 
     def __isub__(self, other):
         if not self._inplace("-="):
             return self - other
-        _traced(_isub, self.data, _plain(other))
+        self.data = _traced(_isub, self.data, _plain(other))
         return self
 
     def __imul__(self, other):
         if not self._inplace("*="):
             return self * other
-        _traced(_imul, self.data, _plain(other))
+        self.data = _traced(_imul, self.data, _plain(other))
         return self
 
     def __itruediv__(self, other):
         if not self._inplace("/="):
             return self / other
-        _traced(_idiv, self.data, _plain(other))
+        self.data = _traced(_idiv, self.data, _plain(other))
         return self
 
     def __setitem__(self, index, value):
@@ -473,23 +473,23 @@ class Tensor:
     def add_(self, other, alpha=1):
         self._inplace("add_") or _no_inplace("add_")
         other = _plain(other) if alpha == 1 else _traced(np.multiply, alpha, _plain(other))
-        _traced(_iadd, self.data, other)
+        self.data = _traced(_iadd, self.data, other)
         return self
 
     def sub_(self, other, alpha=1):
         self._inplace("sub_") or _no_inplace("sub_")
         other = _plain(other) if alpha == 1 else _traced(np.multiply, alpha, _plain(other))
-        _traced(_isub, self.data, other)
+        self.data = _traced(_isub, self.data, other)
         return self
 
     def mul_(self, other):
         self._inplace("mul_") or _no_inplace("mul_")
-        _traced(_imul, self.data, _plain(other))
+        self.data = _traced(_imul, self.data, _plain(other))
         return self
 
     def div_(self, other):
         self._inplace("div_") or _no_inplace("div_")
-        _traced(_idiv, self.data, _plain(other))
+        self.data = _traced(_idiv, self.data, _plain(other))
         return self
 
     def zero_(self):
