@@ -114,6 +114,29 @@ def _matmul_vjp_b(F, g, out, a, b):
     return F.swapaxes(a, -1, -2) @ g
 
 
+def _linear(x, w, b=None):
+    out = x @ w.T
+    if b is None:
+        return out
+    if out.dtype == np.result_type(out, b):
+        out += b  # in place: the step keeps one array per layer, not x@Wᵀ and x@Wᵀ + b
+        return out
+    return out + b
+
+
+def _rows(F, a):
+    """``a`` as a matrix of rows: the batch dimensions of a linear layer flattened."""
+    return a if a.ndim == 2 else F.reshape(a, (-1, a.shape[-1]))
+
+
+def _linear_vjp_w(F, g, out, x, w, b=None):
+    return _rows(F, g).T @ _rows(F, x)  # Σ over the batch of g xᵀ, contiguous (out, in)
+
+
+def _linear_vjp_b(F, g, out, x, w, b):
+    return g if g.ndim == 1 else F.sum(g, tuple(range(g.ndim - 1)), False)
+
+
 def _concat_vjp(F, g, out, i, xs, axis):
     start = builtins.sum(xs[j].shape[axis] for j in range(i))
     index = (slice(None),) * axis + (slice(start, start + xs[i].shape[axis]),)
@@ -168,6 +191,8 @@ DIV = defop("div", np.true_divide,
             lambda F, g, out, a, b: -g * out / b)
 POW = defop("pow", np.power, _pow_vjp_base, _pow_vjp_exponent)
 MATMUL = defop("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b)
+LINEAR = defop("linear", _linear,  # x @ Wᵀ + b, fused: a layer is one node (b optional)
+               lambda F, g, out, x, w, b=None: g @ w, _linear_vjp_w, _linear_vjp_b)
 MAXIMUM = defop("maximum", np.maximum,
                 lambda F, g, out, a, b: g * (a > b) + 0.5 * g * (a == b),
                 lambda F, g, out, a, b: g * (b > a) + 0.5 * g * (a == b))

@@ -334,6 +334,38 @@ def matmul(draw):
     return matmul_sample(draw(arrays(sa)), draw(arrays(sb)), how)
 
 
+# ----------------------------------------------------------------------- linear
+LINEAR_FORMS = ["rows", "one_row", "batch", "no_bias", "const_input"]
+
+
+def linear_sample(x, w, b, form="rows"):
+    """``F.linear(x, w, b)``: the fused ``x @ w.T + b`` of a layer; ``b`` may be absent and
+    ``x`` a constant (the data of a first layer)."""
+    lin = cr.nn.functional.linear
+    tl = lambda th: th.nn.functional.linear
+    ref = lambda x_, w_, b_=None: x_ @ w_.T + (0 if b_ is None else b_)
+    if form == "no_bias":
+        return Sample(lambda x_, w_: lin(x_, w_), [T(x), T(w)], ref,
+                      lambda th, x_, w_: tl(th)(x_, w_), note=form)
+    if form == "const_input":
+        return Sample(lambda w_, b_: lin(cr.tensor(x), w_, b_), [T(w), T(b)],
+                      lambda w_, b_: ref(x, w_, b_),
+                      lambda th, w_, b_: tl(th)(th.as_tensor(x), w_, b_), note=form)
+    return Sample(lin, [T(x), T(w), T(b)], ref, lambda th, *a: tl(th)(*a), note=form)
+
+
+def linear_shapes(form, n=2, k=3, m=2, b=2):
+    x = {"one_row": (k,), "batch": (b, n, k)}.get(form, (n, k))
+    return x, (m, k), (m,)
+
+
+@st.composite
+def linear(draw):
+    form = draw(st.sampled_from(LINEAR_FORMS))
+    sx, sw, sb = linear_shapes(form, *draw(st.lists(st.integers(1, 3), min_size=4, max_size=4)))
+    return linear_sample(draw(arrays(sx)), draw(arrays(sw)), draw(arrays(sb)), form)
+
+
 # ------------------------------------------------------------------------ where
 def where_sample(cond, a, b, form="tensors"):
     c = cr.tensor(cond) if form == "cond_tensor" else cond
@@ -740,7 +772,7 @@ SAMPLES.update({name: extremum(name) for name in ("maximum", "minimum")})
 SAMPLES.update({name: reduction(name) for name in REDUCE_NP})
 SAMPLES.update({name: softmax(name) for name in ("softmax", "log_softmax")})
 SAMPLES.update(
-    astype=astype(), clip=clip(), pow=power(), matmul=matmul(), where=where(),
+    astype=astype(), clip=clip(), pow=power(), matmul=matmul(), linear=linear(), where=where(),
     reshape=reshape(), transpose=transpose(), broadcast_to=broadcast_to(), sum_to=sum_to(),
     getitem=getitem(), scatter=scatter(), concatenate=concatenate(), stack=stack(),
 )
@@ -778,6 +810,9 @@ def _fixed_cases():
         cases.append((f"matmul-{form}", "matmul", p(matmul_sample, r(*sa), r(*sb))))
     for how in ("array_left", "array_right"):
         cases.append((f"matmul-{how}", "matmul", p(matmul_sample, r(3, 2), r(2, 4), how)))
+    for form in LINEAR_FORMS:
+        sx, sw, sb = linear_shapes(form)
+        cases.append((f"linear-{form}", "linear", p(linear_sample, r(*sx), r(*sw), r(*sb), form)))
     for axis in range(-3, 3):
         s = [2, 2, 2]
         arrs = []

@@ -108,7 +108,7 @@ def test_module_parameter_names_and_grads_after_backward_equal_the_drawing():
     assert boxes == {"0", "2"}
     m0 = one(gm, label="0")
     assert {name for name, _ in m0.param_names} == {"0.weight", "0.bias"}
-    assert set(m0.ops) >= {"matmul", "add"}
+    assert "linear" in set(m0.ops)
 
 
 def _mlp_loss(model, x, t):

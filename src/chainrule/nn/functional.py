@@ -11,7 +11,8 @@ import numpy as np
 
 from .. import log_softmax, relu, sigmoid, softmax, stack, tanh
 from ..errors import ShapeError
-from ..tensor import Tensor
+from ..ops import LINEAR
+from ..tensor import Tensor, apply
 
 __all__ = [
     "binary_cross_entropy_with_logits",
@@ -42,6 +43,8 @@ def linear(x, weight, bias=None):
             f"linear: input has {x.shape[-1] if x.ndim else 'no'} features (shape {x.shape}) "
             f"but the weight expects {weight.shape[-1]} (weight shape {weight.shape})"
         )
+    if weight.ndim == 2 and x.ndim >= 1 and (bias is None or np.shape(bias) == weight.shape[:1]):
+        return apply(LINEAR, (x, weight) if bias is None else (x, weight, bias))
     out = x @ weight.T
     return out if bias is None else out + bias
 

@@ -17,7 +17,7 @@ from ..errors import UserError
 from .group import LEVELS, reduce
 from .model import Model, VizEdge, VizNode, trace
 
-_ORDERED_OPS = {"sub", "div", "pow", "matmul", "where", "concatenate", "stack"}
+_ORDERED_OPS = {"sub", "div", "pow", "matmul", "linear", "where", "concatenate", "stack"}
 _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": None, ".gv": None}
 _STYLE = {
     "leaf": 'shape=box, style="rounded,filled,bold", fillcolor="#c8ebc8"',
