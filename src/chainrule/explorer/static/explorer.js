@@ -111,6 +111,7 @@
     ["xmin", "xmax", "ymin", "ymax"].forEach((k, i) => { $(k).value = fmt(res.domain[i], 4); });
     S.paths = [];
     $("descent-msg").hidden = true;
+    Plotly.purge("energy");
     S.uirev += 1;
     if (res.nonfinite > 0) {
       $("note").textContent = `F is not finite at ${res.nonfinite} of ${GRID * GRID} grid points ` +
@@ -513,11 +514,17 @@
 
   // ------------------------------------------------------------------ network fit
   function drawFitBase() {
-    if (S.mode !== "network" || !S.surf.network) {
-      $("fit-panel").hidden = true;
-      return;
+    const show = S.mode === "network" && Boolean(S.surf.network);
+    if ($("fit-panel").hidden === !show) return;
+    $("fit-panel").hidden = !show;
+    resizePlots();  // the panels' grid changed its columns
+  }
+
+  function resizePlots() {
+    for (const id of ["contour", "surface3d", "energy", "taylor", "fit"]) {
+      const gd = $(id);
+      if (gd && gd.data && gd.offsetParent !== null) Plotly.Plots.resize(gd);
     }
-    $("fit-panel").hidden = false;
   }
 
   function drawFit(fit) {
@@ -657,11 +664,6 @@
     id: "explorer",
     title: "Gradient explorer",
     init,
-    show() {
-      for (const id of ["contour", "surface3d", "energy", "taylor", "fit"]) {
-        const gd = $(id);
-        if (gd && gd.data) Plotly.Plots.resize(gd);
-      }
-    },
+    show: resizePlots,
   });
 })();
