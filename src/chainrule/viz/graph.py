@@ -69,7 +69,7 @@ def node_lines(n: VizNode, max_data=6):
     """The lines of text in a node's box (also used by the explorer)."""
     if n.kind == "group":
         lines = [n.label]
-        if len(n.ops) > 1:
+        if len(n.ops) > 1 or (n.ops and n.role == "module"):
             ops = sorted(n.ops.items(), key=lambda kv: -kv[1])
             text = ", ".join(f"{k} ×{c}" for k, c in ops[:4])
             more = f", +{len(ops) - 4} more" if len(ops) > 4 else ""

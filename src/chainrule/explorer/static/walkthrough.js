@@ -106,12 +106,12 @@
       return;
     }
     if (s.terms.length) {
-      const head = el("tr", {}, el("th", { text: "edge" }), el("th", { text: "local derivative" }),
+      const head = el("tr", {}, el("th", { text: "back along" }), el("th", { text: "local derivative" }),
         el("th", { text: "" }), el("th", { text: "incoming gradient" }),
         el("th", { text: "product" }));
       const rows = s.terms.map((t) => el("tr", { class: "wt-term", "data-edge": t.edge,
         "data-dst": t.dst },
-      el("td", { text: `${t.dst_label} → ${st.labels[t.src] || t.src}` }),
+      el("td", { text: `${st.labels[t.src] || t.src} → ${t.dst_label}` }),
       el("td", { class: "wt-lf", text: t.local_formula }),
       num(t.local, "wt-local"),
       num(t.incoming, "wt-incoming"),
@@ -173,9 +173,14 @@
       const a = pos[e.src], b = pos[e.dst];
       const isHot = hot.has(e.id);
       const isFwd = fwdHot === e.dst;
-      const line = svgEl("line", { x1: a.x + W / 2, y1: a.y, x2: b.x - W / 2 - 2, y2: b.y,
+      const line = svgEl("line", { x1: a.x + W / 2 + (isHot ? 2 : 0), y1: a.y,
+        x2: b.x - W / 2 - 2, y2: b.y,
         class: "wt-edge" + (isHot ? " hot" : "") + (isFwd ? " fwd" : ""),
-        "data-edge": e.id, "marker-end": `url(#${isHot ? `${arrow}-hot` : arrow})` });
+        "data-edge": e.id });
+      // forward edges point forward; an edge in the current backward step points back,
+      // the way its gradient flows
+      line.setAttribute(isHot ? "marker-start" : "marker-end", `url(#${isHot ? `${arrow}-hot`
+        : arrow})`);
       if (e.label) line.append(svgEl("title", {}, e.label));
       gEdges.append(line);
       if (isHot && cur.step.node !== null) {
@@ -245,7 +250,7 @@
       gdResult);
     root.append(sizes, point, error,
       el("div", { class: "wt-main" },
-        el("div", { class: "wt-figure" }, eLine, svg),
+        el("div", { class: "wt-figure" }, eLine, svg, legend()),
         el("div", { class: "wt-side" }, controls, stepBox)),
       el("div", { class: "wt-panels" }, weightsBox, gd));
     panel.append(root);
@@ -374,6 +379,13 @@
     return { start: loadDefault };
   }
 
+  function legend() {
+    return el("p", { class: "note wt-legend" }, "In each box: its value from the forward pass; ",
+      el("span", { class: "wt-legend-grad", text: "∂" }), " its gradient, ∂ of the output "
+      + "with respect to it, once the backward pass has reached it. Red arrows: the edges of "
+      + "the current backward step, pointing the way the gradient flows, with their products.");
+  }
+
   function sub(n) {
     return String(n).replace(/\d/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[d]);
   }
@@ -406,7 +418,7 @@
         el("label", {}, "x ", x), el("label", {}, "y ", y),
         el("button", { type: "button", id: "wt-ex-go", text: "Build the graph" })),
       error,
-      el("div", { class: "wt-main" }, el("div", { class: "wt-figure" }, result, svg),
+      el("div", { class: "wt-main" }, el("div", { class: "wt-figure" }, result, svg, legend()),
         el("div", { class: "wt-side" }, stepControls(), stepBox)));
     panel.append(root);
     let data = null;
