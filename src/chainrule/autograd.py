@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import linecache
+import operator
 import os
 import sys
 import weakref
@@ -18,7 +19,7 @@ import numpy as np
 
 from .errors import AnomalyError, BackwardError
 from .graph import mode
-from .tensor import Tensor, _traced, _wrap, as_array
+from .tensor import Tensor, _new, _traced, _wrap, as_array
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -136,35 +137,33 @@ def _anomaly_backward(node, i, g):
 
 # ------------------------------------------------------------------------- engine
 def _toposort(roots):
-    """Nodes reachable from ``roots``, each after every node that consumes it."""
-    order, seen = [], set()
-    for root in roots:
-        if root in seen:
-            continue
-        stack = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if node in seen:
-                continue
-            inputs = node.inputs
-            if inputs is None:
-                raise BackwardError(
-                    f"trying to back-propagate through the graph a second time (the "
-                    f"'{node.op.name}' node was freed by an earlier backward); pass "
-                    "retain_graph=True to the first backward() or cr.grad() to keep it"
-                )
-            seen.add(node)
-            stack.append((node, True))
-            for x in inputs:
-                if isinstance(x, Tensor):
-                    parent = x._node
-                    if parent is not None and parent not in seen:
-                        stack.append((parent, False))
-    order.reverse()
-    return order
+    """Nodes reachable from ``roots``, each after every node that consumes it: the reachable
+    nodes newest first (creation order is topological). Collected depth-first, so a chain
+    is already in order and the sort is linear."""
+    found = list(dict.fromkeys(roots))
+    seen = set(found)
+    stack = list(found)
+    while stack:
+        node = stack.pop()
+        inputs = node.inputs
+        if inputs is None:
+            raise BackwardError(
+                f"trying to back-propagate through the graph a second time (the "
+                f"'{node.op.name}' node was freed by an earlier backward); pass "
+                "retain_graph=True to the first backward() or cr.grad() to keep it"
+            )
+        for x in inputs:
+            if isinstance(x, Tensor):
+                parent = x._node
+                if parent is not None and parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+                    found.append(parent)
+    found.sort(key=_seq, reverse=True)
+    return found
+
+
+_seq = operator.attrgetter("seq")
 
 
 def _stale(node, i, x):
@@ -184,32 +183,33 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
         key = t._node if t._node is not None else t
         grads[key] = grads[key] + g if key in grads else g
     order = _toposort([t._node for t in roots if t._node is not None])
-    F = _ops.TS if create_graph else _ops.NP
-    anomaly = mode.anomaly
     tracer = mode.tracer
     if tracer is not None and create_graph:
         tracer.refuse("a backward with create_graph=True")
+    F = _ops.TS if create_graph else _ops.NP
+    anomaly = mode.anomaly
     captured = {}
+    pop, get = grads.pop, grads.get
     prev = mode.grad_enabled
     mode.grad_enabled = create_graph
     try:
         for node in order:
-            g = grads.pop(node, None)
-            if node in capture:
+            g = pop(node, None)
+            if capture and node in capture:
                 captured[node] = g
-            if node.retained is not None and g is not None:
-                for t in node.retained:
-                    t.grad = g if isinstance(g, Tensor) else _wrap(np.array(g), None)
             inputs = node.inputs
             if g is not None:
-                op = node.op
-                versions = node.versions
+                if node.retained is not None:
+                    for t in node.retained:
+                        t.grad = g if isinstance(g, Tensor) else _wrap(np.array(g), None)
+                op, versions, params = node.op, node.versions, node.params
                 if create_graph:
                     args = inputs
                     out = _wrap(node.out, node)  # the output, as a recorded tensor
                 else:
                     args = [x.data if isinstance(x, Tensor) else x for x in inputs]
                     out = node.out
+                vjps = op.vjps
                 for i, x in enumerate(inputs):
                     if not isinstance(x, Tensor):
                         continue
@@ -217,28 +217,27 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
                         raise _stale(node, i, x)
                     if not x.requires_grad:
                         continue
-                    if op.variadic:
-                        gi = op.vjps[0](F, g, out, i, args, *node.params)
+                    if tracer is not None:  # cr.compile: record the NumPy calls of the VJP
+                        gi = tracer.vjp(op, i, g, out, args, params)
+                    elif op.variadic:
+                        gi = vjps[0](F, g, out, i, args, *params)
                     else:
-                        gi = op.vjps[i](F, g, out, *args, *node.params)
-                    if tracer is not None:  # cr.compile: record the VJP call
-                        tracer.call(op.vjps[0] if op.variadic else op.vjps[i],
-                                    (F, g, out, i, args, *node.params) if op.variadic
-                                    else (F, g, out, *args, *node.params), gi)
-                    if gi.shape != x.shape:
-                        g0, gi = gi, F.sum_to(gi, x.shape)
-                        if tracer is not None:
-                            tracer.call(F.sum_to, (g0, x.shape), gi)
+                        gi = vjps[i](F, g, out, *args, *params)
+                    shape = x.data.shape
+                    if gi.shape != shape:
+                        gi = F.sum_to(gi, shape) if tracer is None else tracer.sum_to(gi, shape)
                     if anomaly:
                         _anomaly_backward(node, i, gi)
-                    key = x._node if x._node is not None else x
-                    prior = grads.get(key)
+                    key = x._node
+                    if key is None:
+                        key = x
+                    prior = get(key)
                     if prior is None:
                         grads[key] = gi
-                    else:
+                    elif tracer is None:
                         grads[key] = prior + gi
-                        if tracer is not None:
-                            tracer.call(np.add, (prior, gi), grads[key])
+                    else:
+                        grads[key] = tracer.call(operator.add, (prior, gi), prior + gi)
             if not retain_graph:
                 node.inputs = None
                 node.out = None
@@ -311,31 +310,38 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
         retain_graph = create_graph
     seeds = [_seed(t, g, create_graph, k) for k, (t, g) in enumerate(zip(outs, grads_in))]
     leaves, _ = _run(outs, seeds, retain_graph, create_graph)
+    if create_graph:
+        for leaf, g in leaves.items():
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
     seen = set()
     tracer = mode.tracer
     for leaf, g in leaves.items():
-        if create_graph:
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
-            continue
-        own = (
-            g.dtype != leaf.data.dtype
-            or not isinstance(g, np.ndarray)
+        own = (  # a view, a shared or read-only array: .grad gets its own copy
+            type(g) is not np.ndarray
             or g.base is not None
-            or not g.flags.writeable
+            or g.dtype != leaf.data.dtype
             or id(g) in seen
+            or not g.flags.writeable
         )
         if tracer is not None:
-            tracer.leaf(leaf)
-            tracer.do(_accumulate, (leaf, g, own))
+            own = tracer.leaf(leaf, g, own)
         _accumulate(leaf, g, own)
         seen.add(id(g))
 
 
 def _accumulate(leaf, g, own):
     """Add ``g`` to ``leaf.grad``; ``own``: copy it first (``.grad`` may change in place)."""
-    if own:
-        g = np.array(g, dtype=leaf.data.dtype)
-    leaf.grad = _wrap(g, None) if leaf.grad is None else _wrap(leaf.grad.data + g, None)
+    if leaf.grad is None:
+        if own:
+            g = np.array(g, dtype=leaf.data.dtype)
+    else:
+        if g.dtype != leaf.data.dtype:
+            g = g.astype(leaf.data.dtype)
+        g = leaf.grad.data + g
+    t = _new(Tensor)
+    t.data, t.grad, t.requires_grad, t._node, t._version, t.name = g, None, False, None, 0, None
+    leaf.grad = t
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

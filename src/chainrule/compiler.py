@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import builtins
 import functools
+import operator
+from types import SimpleNamespace
 
 import numpy as np
 
+from . import ops as _ops
+from .autograd import _accumulate
 from .errors import ChainruleError
 from .graph import mode
 from .tensor import Tensor, _wrap
@@ -42,6 +46,7 @@ class _Tracer:
         self.keep = []  # every array seen, alive until the trace ends, so ids stay unique
         self.entries = []
         self.leaves = {}  # id(leaf tensor) -> (tensor, its data array at trace time)
+        self.F = _namespace(self)
 
     def bind(self, arr, name):
         self.keep.append(arr)
@@ -78,8 +83,37 @@ class _Tracer:
         self.entries.append((None, functools.partial(method, obj, *args, **kwargs), ()))
         return method(obj, *args, **kwargs)
 
-    def leaf(self, t):
+    def leaf(self, t, g, own):
+        """Record ``backward`` adding ``g`` to ``t.grad``; returns whether to copy ``g``
+        (always for an array the replay would share between calls: a constant)."""
         self.leaves[id(t)] = (t, t.data)
+        own = own or id(g) not in self.names
+        self.do(_accumulate, (t, g, own))
+        return own
+
+    # ------------------------------------------------- the backward, as NumPy calls
+    def apply(self, fn, args):
+        """``fn(*args)`` on the arrays inside the symbols, recorded; the result a symbol."""
+        raw = [a.a if isinstance(a, _Sym) else a for a in args]
+        out = self.call(fn, raw, fn(*raw))
+        return _Sym(self, out) if isinstance(out, _ARRAYS) else out
+
+    def vjp(self, op, i, g, out, args, params):
+        """Run input ``i``'s VJP of ``op`` on symbols, so that what is recorded is the NumPy
+        calls inside it (flat code for the replay) rather than the VJP function."""
+        wrap = self.wrap
+        xs = [wrap(a) for a in args]
+        if op.variadic:
+            r = op.vjps[0](self.F, wrap(g), wrap(out), i, xs, *params)
+        else:
+            r = op.vjps[i](self.F, wrap(g), wrap(out), *xs, *params)
+        return r.a if isinstance(r, _Sym) else r
+
+    def wrap(self, v):
+        return _Sym(self, v) if isinstance(v, _ARRAYS) else v
+
+    def sum_to(self, x, shape):
+        return _sum_to_sym(self.F, _Sym(self, x), shape).a
 
     def refuse(self, what):
         raise CompileError(
@@ -89,6 +123,75 @@ class _Tracer:
             "the compiled function (e.g. call .item() on the loss it returns), or use "
             "cr.where / cr.maximum instead of `if`"
         )
+
+
+class _Sym:
+    """An array inside a VJP while a step is traced: each operation on it runs on the array
+    and is recorded as the NumPy call that eager mode makes (``a * b`` as ``operator.mul``,
+    so NumPy's own operator paths, and the results, stay the same)."""
+
+    __slots__ = ("tr", "a")
+    __array_ufunc__ = None  # ndarray (op) _Sym defers to the reflected operator here
+
+    def __init__(self, tr, a):
+        self.tr = tr
+        self.a = a
+
+    shape = property(lambda self: self.a.shape)
+    ndim = property(lambda self: self.a.ndim)
+    dtype = property(lambda self: self.a.dtype)
+    T = property(lambda self: self.tr.apply(_T, (self,)))
+
+    def astype(self, dtype):
+        return self.tr.apply(type(self.a).astype, (self, dtype))
+
+    __hash__ = None
+
+
+def _operator(fn, reflected=False):
+    if reflected:
+        return lambda self, other: self.tr.apply(fn, (other, self))
+    return lambda self, *other: self.tr.apply(fn, (self, *other))
+
+
+for _name in ("add", "sub", "mul", "truediv", "pow", "matmul"):
+    _fn = getattr(operator, _name)
+    setattr(_Sym, f"__{_name}__", _operator(_fn))
+    setattr(_Sym, f"__r{_name}__", _operator(_fn, reflected=True))
+for _name in ("neg", "gt", "ge", "lt", "le", "eq", "ne"):
+    setattr(_Sym, f"__{_name}__", _operator(getattr(operator, _name)))
+
+_T = operator.attrgetter("T")
+
+
+def _method(name):
+    return lambda x, *args: x.tr.apply(getattr(type(x.a), name), (x, *args))
+
+
+def _sum_to_sym(F, x, shape):
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1
+    )
+    return F.reshape(F.sum(x, axes, True), shape)
+
+
+def _namespace(tr):
+    """``F`` for VJPs while tracing: the NumPy calls of ``ops.NP``, made flat and recorded."""
+    def rec(fn):
+        return lambda *args: tr.apply(fn, args)
+
+    ns = {name: rec(getattr(_ops.NP, name)) for name in vars(_ops.NP)}
+    ns.update(
+        sum=lambda x, axis, keepdims: tr.apply(np.add.reduce, (x, axis, None, None, keepdims)),
+        reshape=_method("reshape"), transpose=_method("transpose"),
+        swapaxes=_method("swapaxes"), getitem=rec(operator.getitem), where=rec(np.where),
+        sum_to=lambda x, shape: _sum_to_sym(F, x, shape),
+    )
+    F = SimpleNamespace(**ns)
+    return F
 
 
 class _Var:

@@ -8,6 +8,7 @@ version of each input at the time the op ran (to detect later in-place changes).
 from __future__ import annotations
 
 import functools
+import itertools
 
 
 class _Mode:
@@ -63,12 +64,17 @@ class Op:
         return f"<op {self.name}>"
 
 
-class Node:
-    """How a tensor was made: ``op(*inputs, *params) -> out``."""
+_serial = itertools.count()
 
-    __slots__ = ("op", "inputs", "out", "params", "versions", "retained", "__weakref__")
+
+class Node:
+    """How a tensor was made: ``op(*inputs, *params) -> out``. ``seq`` numbers nodes in
+    creation order, which is a topological order: every input existed before its op ran."""
+
+    __slots__ = ("op", "inputs", "out", "params", "versions", "retained", "seq", "__weakref__")
 
     def __init__(self, op, inputs, out, params, versions):
+        self.seq = next(_serial)
         self.op = op
         self.inputs = inputs  # None once a backward without retain_graph has freed it
         self.out = out

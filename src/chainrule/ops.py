@@ -41,7 +41,7 @@ def _sum_to(x, shape):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1
     )
-    return np.sum(x, axis=axes, keepdims=True).reshape(shape)
+    return np.add.reduce(x, axes, None, None, True).reshape(shape)
 
 
 def _scatter(g, shape, index):
@@ -602,7 +602,23 @@ def sign(x):
 
 # ------------------------------------------------------------- the two namespaces
 def _np_sum(x, axis, keepdims):
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    return np.add.reduce(x, axis, None, None, keepdims)  # np.sum's work, without its wrapper
+
+
+def _np_broadcast_to(x, shape):
+    """``np.broadcast_to``, copied out when small: a read-only view costs more to make."""
+    if _prod(shape) > 4096:
+        return np.broadcast_to(x, shape)
+    out = np.empty(shape, dtype=np.result_type(x))
+    out[...] = x
+    return out
+
+
+def _prod(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
 
 
 def _np_where(cond, a, b):
@@ -612,7 +628,7 @@ def _np_where(cond, a, b):
 NP = SimpleNamespace(
     exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, sign=np.sign, where=_np_where,
     sum=_np_sum, reshape=np.reshape, transpose=np.transpose, swapaxes=np.swapaxes,
-    expand_dims=np.expand_dims, broadcast_to=np.broadcast_to, sum_to=_sum_to,
+    expand_dims=np.expand_dims, broadcast_to=_np_broadcast_to, sum_to=_sum_to,
     getitem=lambda x, index: x[index], scatter=_scatter,
 )
 

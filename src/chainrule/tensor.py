@@ -86,7 +86,14 @@ def _fail(op, arrays, params, err):
 
 
 def _finish(op, out, node):
-    t = _wrap(out, node)
+    """The result tensor of an op (the hot path: attributes set directly, no __init__)."""
+    t = _new(Tensor)
+    t.data = out
+    t.grad = None
+    t.requires_grad = node is not None
+    t._node = node
+    t._version = 0
+    t.name = None
     if mode.anomaly:
         from .autograd import _anomaly_forward
 
@@ -94,18 +101,21 @@ def _finish(op, out, node):
     return t
 
 
+_new = object.__new__
+
+
 def unary(op, x, *params):
     """Apply a one-input op to Tensor ``x`` (recording it when needed)."""
+    xd = x.data
     try:
-        out = op.forward(x.data, *params)
+        out = op.forward(xd, *params)
     except (ValueError, IndexError, TypeError) as e:
-        raise _fail(op, (x.data,), params, e) from None
+        raise _fail(op, (xd,), params, e) from None
     if mode.tracer is not None:
-        mode.tracer.call(op.forward, (x.data, *params), out)
-    node = None
+        mode.tracer.call(op.forward, (xd, *params), out)
     if x.requires_grad and mode.grad_enabled:
-        node = Node(op, (x,), out, params, (x._version,))
-    return _finish(op, out, node)
+        return _finish(op, out, Node(op, (x,), out, params, (x._version,)))
+    return _finish(op, out, None)
 
 
 def binary(op, a, b):
@@ -124,22 +134,24 @@ def binary(op, a, b):
         raise _fail(op, (ad, bd), (), e) from None
     if mode.tracer is not None:
         mode.tracer.call(op.forward, (ad, bd), out)
-    node = None
     if (ra or rb) and mode.grad_enabled:
-        node = Node(op, (a, b), out, (), (va, vb))
-    return _finish(op, out, node)
+        return _finish(op, out, Node(op, (a, b), out, (), (va, vb)))
+    return _finish(op, out, None)
 
 
 def apply(op, inputs, *params):
     """Apply any op to a tuple of inputs (Tensors or constants)."""
     datas = []
+    versions = []
     record = False
     for x in inputs:
         if isinstance(x, Tensor):
             datas.append(x.data)
+            versions.append(x._version)
             record = record or x.requires_grad
         else:
             datas.append(_const(x, op.name))
+            versions.append(0)
     try:
         out = op.forward(datas, *params) if op.variadic else op.forward(*datas, *params)
     except (ValueError, IndexError, TypeError) as e:
@@ -147,11 +159,9 @@ def apply(op, inputs, *params):
     if mode.tracer is not None:
         args = (datas, *params) if op.variadic else (*datas, *params)
         mode.tracer.call(op.forward, args, out)
-    node = None
     if record and mode.grad_enabled:
-        versions = tuple(x._version if isinstance(x, Tensor) else 0 for x in inputs)
-        node = Node(op, tuple(inputs), out, params, versions)
-    return _finish(op, out, node)
+        return _finish(op, out, Node(op, tuple(inputs), out, params, tuple(versions)))
+    return _finish(op, out, None)
 
 
 def _compare(ufunc, a, b):
