@@ -187,6 +187,30 @@ def test_typed_coordinates_and_directional_derivative(page):
     theta = number(page, "#out-theta")
     assert theta == pytest.approx(9.462, abs=1e-3)  # angle between (0, 1) and (2, 12)
     page.wait_for_function("() => document.getElementById('tay-pred').textContent !== ''")
+    # the tangent plane on the surface is z = F + ∂F/∂x (X − x) + ∂F/∂y (Y − y) at (1, 2)
+    plane = page.evaluate("(() => { const t = document.getElementById('surface3d').data[1];"
+                          " return [t.x, t.y, t.z]; })()")
+    for i, yy in enumerate(plane[1]):
+        for j, xx in enumerate(plane[0]):
+            assert plane[2][i][j] == pytest.approx(13 + 2 * (xx - 1) + 12 * (yy - 2))
+
+
+def test_click_on_the_surface_and_gradient_field(page):
+    plot_expression(page, "x^2 + 3*y^2")
+    # Plotly reports a click on the 3-D surface as a plotly_click event with its x and y.
+    page.evaluate("document.getElementById('surface3d').emit('plotly_click',"
+                  " {points: [{curveNumber: 0, x: -0.5, y: 0.25}]})")
+    wait_point(page, -0.5, 0.25)
+    assert (number(page, "#out-gx"), number(page, "#out-gy")) == (-1.0, 1.5)
+    assert page.evaluate("document.getElementById('contour').data[1].x.length") == 0
+    page.check("#show-field")
+    arrows = page.evaluate("(() => { const t = document.getElementById('contour').data[1];"
+                           " return [t.x, t.y]; })()")
+    assert len(arrows[0]) > 100
+    x0, y0, x1, y1 = arrows[0][0], arrows[1][0], arrows[0][1], arrows[1][1]
+    # each arrow of the field points along ∇F = (2x, 6y) at its tail
+    assert (x1 - x0) * 6 * y0 - (y1 - y0) * 2 * x0 == pytest.approx(0.0, abs=1e-9)
+    page.uncheck("#show-field")
 
 
 def set_lr(page, lr):
