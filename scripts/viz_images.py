@@ -31,8 +31,8 @@ def text_network_graph(out: Path) -> Path:
     model = cr.nn.Sequential(cr.nn.Linear(1, 3, generator=rng), cr.nn.Tanh(),
                              cr.nn.Linear(3, 1, generator=rng))
     x, t = cr.data.figure_5_3("sin", n=50, seed=0)
-    E = 0.5 * cr.nn.functional.mse_loss(model(cr.tensor(x[:1])), cr.tensor(t[:1]),
-                                        reduction="sum")
+    d = model(cr.tensor(x[:1])) - cr.tensor(t[:1])
+    E = 0.5 * (d * d).sum()  # the text's E = ½ Σ (y − t)², the residual used twice
     E.name = "E"
     return cr.viz.draw_graph(E).save(out / "graph.svg")
 
