@@ -267,7 +267,7 @@ def _seed(t, g, create_graph, k):
                 f"tensor of shape {t.shape}, e.g. out.backward(cr.ones_like(out)), or reduce "
                 "it first (out.sum().backward())"
             )
-        g = np.ones_like(t.data)
+        g = np.ones(t.data.shape, dtype=t.data.dtype)
     elif create_graph and isinstance(g, Tensor):
         if g.shape != t.shape:
             raise BackwardError(_grad_shape_msg(k, g.shape, t.shape))

@@ -75,6 +75,12 @@ def _count(shape, axis):
     return n
 
 
+def _mean(x, axis, keepdims):
+    if x.dtype.kind == "f" and x.dtype.itemsize >= 4:  # np.mean's work, without its wrapper
+        return np.add.reduce(x, axis, None, None, keepdims) / _count(x.shape, axis)
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
 def _stable_sigmoid(x):
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
@@ -137,6 +143,21 @@ def _linear_vjp_b(F, g, out, x, w, b):
     return g if g.ndim == 1 else F.sum(g, tuple(range(g.ndim - 1)), False)
 
 
+def _mse(x, t, reduction):
+    d = x - t
+    d = d * d
+    if reduction == "none":
+        return d
+    s = np.add.reduce(d, None)
+    return np.asarray(s / d.size if reduction == "mean" else s)
+
+
+def _mse_vjp(F, g, out, x, t, reduction):
+    """d/dy of (y − t)², times ``g`` (and 1/n for the mean): the text's δ = y − t, doubled."""
+    scale = 2.0 / _prod(x.shape) if reduction == "mean" else 2.0
+    return (g * scale) * (x - t)
+
+
 def _concat_vjp(F, g, out, i, xs, axis):
     start = builtins.sum(xs[j].shape[axis] for j in range(i))
     index = (slice(None),) * axis + (slice(start, start + xs[i].shape[axis]),)
@@ -191,6 +212,8 @@ DIV = defop("div", np.true_divide,
             lambda F, g, out, a, b: -g * out / b)
 POW = defop("pow", np.power, _pow_vjp_base, _pow_vjp_exponent)
 MATMUL = defop("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b)
+MSE_LOSS = defop("mse_loss", _mse, _mse_vjp,  # (y − t)², mean/sum/none, fused: one node
+                 lambda F, g, out, x, t, reduction: -_mse_vjp(F, g, out, x, t, reduction))
 LINEAR = defop("linear", _linear,  # x @ Wᵀ + b, fused: a layer is one node (b optional)
                lambda F, g, out, x, w, b=None: g @ w, _linear_vjp_w, _linear_vjp_b)
 MAXIMUM = defop("maximum", np.maximum,
@@ -206,8 +229,7 @@ WHERE = defop("where", lambda a, b, cond: np.where(cond, a, b),
 # reductions (axis is None or a sorted tuple of non-negative ints)
 SUM = defop("sum", lambda x, axis, keepdims: np.asarray(np.sum(x, axis=axis, keepdims=keepdims)),
             lambda F, g, out, x, axis, keepdims: _unreduce(F, g, x.shape, axis, keepdims))
-MEAN = defop("mean",
-             lambda x, axis, keepdims: np.asarray(np.mean(x, axis=axis, keepdims=keepdims)),
+MEAN = defop("mean", lambda x, axis, keepdims: np.asarray(_mean(x, axis, keepdims)),
              lambda F, g, out, x, axis, keepdims:
                  _unreduce(F, g / _count(x.shape, axis), x.shape, axis, keepdims))
 MAX = defop("max", lambda x, axis, keepdims: np.asarray(np.max(x, axis=axis, keepdims=keepdims)),

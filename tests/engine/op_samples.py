@@ -366,6 +366,31 @@ def linear(draw):
     return linear_sample(draw(arrays(sx)), draw(arrays(sw)), draw(arrays(sb)), form)
 
 
+# --------------------------------------------------------------------- mse_loss
+MSE_FORMS = ["tensors", "const_target", "list_target"]
+
+
+def mse_sample(a, b, reduction="mean", form="tensors"):
+    """``F.mse_loss(y, t, reduction)``, fused: ``(y − t)²`` averaged, summed or kept."""
+    mse = cr.nn.functional.mse_loss
+    ref = lambda y, t: {"mean": np.mean, "sum": np.sum, "none": np.asarray}[reduction]((y - t) ** 2)
+    twin = lambda th, y, t: th.nn.functional.mse_loss(y, t, reduction=reduction)
+    note = f"{form} reduction={reduction}"
+    if form == "tensors":
+        return Sample(lambda y, t: mse(y, t, reduction), [T(a), T(b)], ref, twin, note=note)
+    t = b.tolist() if form == "list_target" else np.array(b)
+    return Sample(lambda y: mse(y, t, reduction), [T(a)], lambda y: ref(y, np.asarray(t)),
+                  lambda th, y: twin(th, y, th.as_tensor(np.asarray(t))), note=note)
+
+
+@st.composite
+def mse_loss(draw):
+    shape = draw(SHAPES)
+    return mse_sample(draw(arrays(shape)), draw(arrays(shape)),
+                      draw(st.sampled_from(["mean", "sum", "none"])),
+                      draw(st.sampled_from(MSE_FORMS)))
+
+
 # ------------------------------------------------------------------------ where
 def where_sample(cond, a, b, form="tensors"):
     c = cr.tensor(cond) if form == "cond_tensor" else cond
@@ -773,6 +798,7 @@ SAMPLES.update({name: reduction(name) for name in REDUCE_NP})
 SAMPLES.update({name: softmax(name) for name in ("softmax", "log_softmax")})
 SAMPLES.update(
     astype=astype(), clip=clip(), pow=power(), matmul=matmul(), linear=linear(), where=where(),
+    mse_loss=mse_loss(),
     reshape=reshape(), transpose=transpose(), broadcast_to=broadcast_to(), sum_to=sum_to(),
     getitem=getitem(), scatter=scatter(), concatenate=concatenate(), stack=stack(),
 )
@@ -813,6 +839,10 @@ def _fixed_cases():
     for form in LINEAR_FORMS:
         sx, sw, sb = linear_shapes(form)
         cases.append((f"linear-{form}", "linear", p(linear_sample, r(*sx), r(*sw), r(*sb), form)))
+    for reduction in ("mean", "sum", "none"):
+        for form in MSE_FORMS:
+            cases.append((f"mse_loss-{reduction}-{form}", "mse_loss",
+                          p(mse_sample, r(3, 2), r(3, 2), reduction, form)))
     for axis in range(-3, 3):
         s = [2, 2, 2]
         arrs = []

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import log_softmax, relu, sigmoid, softmax, stack, tanh
 from ..errors import ShapeError
-from ..ops import LINEAR
+from ..ops import LINEAR, MSE_LOSS
 from ..tensor import Tensor, apply
 
 __all__ = [
@@ -87,8 +87,7 @@ def mse_loss(input, target, reduction="mean"):
             f"mse_loss: input shape {input.shape} and target shape {np.shape(target)} differ; "
             "reshape one of them (e.g. targets as a column with .reshape(-1, 1))"
         )
-    diff = input - target
-    return _reduce(diff * diff, reduction)
+    return apply(MSE_LOSS, (input, target), reduction)
 
 
 def _class_targets(fn, target, n, classes):

@@ -137,7 +137,7 @@ PARAM_NAMES = {
     "stack": ("axis",), "reshape": ("shape",), "broadcast_to": ("shape",),
     "sum_to": ("shape",), "transpose": ("axes",), "getitem": ("index",),
     "scatter": ("shape", "index"), "clip": ("min", "max"), "astype": ("dtype",),
-    "where": ("cond",),
+    "where": ("cond",), "mse_loss": ("reduction",),
 }  # fmt: skip
 
 
