@@ -31,7 +31,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset("elongated", "Elongated bowl", "x^2 + 3*y^2", (-2, 2, -2, 2), (1.6, 1.2), 0.1,
            "λ = 2 and 6: steps zig-zag across the narrow valley; η < 2/6 is needed."),
     Preset("ravine", "Narrow ravine", "0.5*x^2 + 12.5*y^2", (-3, 3, -1.5, 1.5), (-2.5, 0.8),
-           0.05, "Condition number 25: plain descent crawls, momentum and Adam do better."),
+           0.05, "Curvatures 1 and 25: η < 2/25 for the steep y, so x moves slowly; a zig-zag."),
     Preset("saddle", "Saddle", "x^2 - y^2", (-2, 2, -2, 2), (1.5, 0.05), 0.1,
            "A stationary point that is not a minimum: descent slides off along y."),
     Preset("rosenbrock", "Rosenbrock's banana", "(1 - x)^2 + 100*(y - x^2)^2",
