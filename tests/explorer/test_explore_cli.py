@@ -99,3 +99,43 @@ def test_background_server_and_notebook_frame():
         assert notebook.show().src == frame.src  # one server per kernel
     finally:
         notebook.stop()
+
+
+def test_concurrent_requests_get_the_same_answers():
+    from concurrent.futures import ThreadPoolExecutor
+
+    bodies = [
+        ("api/point", {"function": {"expression": "x^2 + 3*y^2"}, "x": 1, "y": 2}),
+        ("api/taylor", {"function": {"expression": "sin(x)*y"}, "x": 1, "y": 2, "eta": 0.1}),
+        ("api/descent", {"function": {"expression": "x^2 + 3*y^2"}, "x": 1, "y": 1,
+                         "steps": 20, "methods": ["gd", "adam"]}),
+    ] * 8
+    with BackgroundServer() as srv:
+        def call(item):
+            path, body = item
+            status, reply = get(srv.url + path, json.dumps(body).encode())
+            reply = json.loads(reply)
+            reply.pop("ms")
+            return status, json.dumps(reply, sort_keys=True)
+
+        alone = [call(item) for item in bodies[:3]]
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            together = list(pool.map(call, bodies))
+    assert together == alone * 8
+
+
+def test_computations_wait_for_the_compute_lock():
+    # chainrule's grad mode is process-wide, so a no_grad in one request (the Taylor
+    # picture) must not overlap another request's recording: every endpoint takes the lock.
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    from chainrule.explorer.app import COMPUTE_LOCK
+
+    body = json.dumps({"function": {"expression": "x*y"}, "x": 2, "y": 3}).encode()
+    with BackgroundServer() as srv, ThreadPoolExecutor(max_workers=1) as pool:
+        with COMPUTE_LOCK:
+            pending = pool.submit(get, srv.url + "api/point", body)
+            done, _ = wait([pending], timeout=0.5)
+            assert not done  # blocked while the lock is held
+        status, reply = pending.result(timeout=30)
+    assert status == 200 and json.loads(reply)["gx"] == 3.0
