@@ -169,9 +169,11 @@
   }
 
   // ------------------------------------------------------------------ point-dependent traces
+  // The point asked for is S.pt; S.info is the server's latest answer, which may lag a
+  // little behind while dragging. Arrows start where the answer was computed.
   function pointGeometry() {
     const { x, y } = S.pt;
-    const info = S.info && S.info.x === x && S.info.y === y ? S.info : S.info;
+    const info = S.info;
     const { sx, sy } = span();
     const L = 0.12 * Math.max(sx, sy);
     const g = info && info.norm ? { x: info.gx / info.norm, y: info.gy / info.norm } : null;
@@ -206,9 +208,10 @@
   }
 
   function surfacePointTraces() {
-    const { x, y, info, L, g } = pointGeometry();
+    const { info, L, g } = pointGeometry();
     const z0 = floorZ();
     const ok = info && info.finite;
+    const x = info ? info.x : S.pt.x, y = info ? info.y : S.pt.y;  // F is known there
     const f = ok ? info.f : z0;
     const { sx, sy } = span();
     const sz = S.surf.zmax === null ? 1 : Math.max(S.surf.zmax - z0, 1e-9);
