@@ -309,6 +309,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     if retain_graph is None:
         retain_graph = create_graph
     seeds = [_seed(t, g, create_graph, k) for k, (t, g) in enumerate(zip(outs, grads_in))]
+    if mode.tracer is not None:
+        mode.tracer.seed(seeds)
     leaves, _ = _run(outs, seeds, retain_graph, create_graph)
     if create_graph:
         for leaf, g in leaves.items():
@@ -381,6 +383,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     seeds = [_seed(t, g, create_graph, k) for k, (t, g) in enumerate(zip(outs, gouts))]
+    if mode.tracer is not None:
+        mode.tracer.seed(seeds)
     capture = {x._node for x in ins if x._node is not None}
     leaves, captured = _run(outs, seeds, retain_graph, create_graph, capture)
     result = []

@@ -1,12 +1,17 @@
 """``cr.compile``: trace one training step, then replay it without graph bookkeeping.
 
 The first call of a compiled step runs it eagerly while ``mode.tracer`` records every
-NumPy-level call it makes: the forward of each op, each VJP and gradient sum of the
-backward, and the optimizer's ``zero_grad``/``step`` (methods marked with
-:func:`chainrule.graph.effect`, replayed whole). The record becomes one straight-line
-Python function (``v3 = f3(a0, v2)`` ...), so later calls do the same NumPy work in the
-same order -- identical results -- without creating Tensors, nodes, a topological order or
-dictionaries of gradients. Intermediates are released right after their last use.
+NumPy-level call it makes: the forward of each op; inside each VJP, the NumPy calls
+themselves (the VJPs run on recording symbols, ``_Sym``, so ``g * (1 - out*out)`` is
+recorded as three ``operator`` calls); gradient sums; and the optimizer's
+``zero_grad``/``step`` (methods marked with :func:`chainrule.graph.effect`: replayed whole,
+or as NumPy calls where the optimizer offers ``_replay_step``, as plain SGD does). The
+record becomes one straight-line Python function (``v3 = f3(a0, v2)`` ...), so later calls
+do the same NumPy work in the same order -- identical results -- without creating Tensors,
+nodes, a topological order or dictionaries of gradients. Work on the backward's seed alone
+is done once, at trace time; calls whose results nothing uses are left out; intermediates
+are released right after their last use. (Preallocated ``out=`` buffers were measured and
+left out: on these sizes they saved nothing measurable.)
 
 A new shape or dtype of an input, a different non-tensor argument, or a parameter whose
 array was replaced (``load_state_dict``) makes it trace again. Reading a tensor's values
@@ -27,11 +32,12 @@ from . import ops as _ops
 from .autograd import _accumulate
 from .errors import ChainruleError
 from .graph import mode
-from .tensor import Tensor, _wrap
+from .tensor import Tensor, _iadd, _idiv, _imul, _isub, _setitem, _wrap
 
 __all__ = ["compile", "CompileError", "CompiledStep"]
 
 _ARRAYS = (np.ndarray, np.generic)
+_IN_PLACE = {_iadd, _isub, _imul, _idiv, _setitem}  # calls kept even when unused
 
 
 class CompileError(ChainruleError, RuntimeError):
@@ -39,13 +45,16 @@ class CompileError(ChainruleError, RuntimeError):
 
 
 class _Tracer:
-    """Collects the calls of one traced step as ``(target, fn, args)`` entries."""
+    """Collects the calls of one traced step as ``(target, fn, args, kwargs)`` entries."""
 
     def __init__(self):
         self.names = {}  # id(array) -> variable name in the generated code
         self.keep = []  # every array seen, alive until the trace ends, so ids stay unique
         self.entries = []
         self.leaves = {}  # id(leaf tensor) -> (tensor, its data array at trace time)
+        self.static = set()  # ids of arrays equal on every call: backward seeds, and
+        #                      what is computed from them alone (folded into constants)
+        self.guards = []  # (dict, key, value): the replay is valid while dict[key] == value
         self.F = _namespace(self)
 
     def bind(self, arr, name):
@@ -64,14 +73,25 @@ class _Tracer:
 
     def call(self, fn, args, out):
         """Record ``out = fn(*args)`` (already computed, eagerly)."""
+        if fn not in _IN_PLACE and _all_static(args, self.static):
+            self.keep.append(out)  # a constant of the replay, computed once, now
+            self.static.add(id(out))
+            return out
         name = f"v{len(self.entries)}"
-        self.entries.append((name, fn, self.sym(args)))
+        self.entries.append((name, fn, self.sym(args), None))
         self.bind(out, name)
         return out
 
-    def do(self, fn, args):
-        """Record ``fn(*args)`` called for its side effect (the caller runs it)."""
-        self.entries.append((None, fn, self.sym(args)))
+    def do(self, fn, args, kwargs=None):
+        """Record ``fn(*args, **kwargs)`` called for its side effect (the caller runs it)."""
+        self.entries.append((None, fn, self.sym(args), kwargs and self.sym(kwargs)))
+
+    def seed(self, arrays):
+        """The backward's seeds (``ones`` for a scalar loss) are the same on every call."""
+        for a in arrays:
+            if isinstance(a, _ARRAYS) and id(a) not in self.names:
+                self.keep.append(a)
+                self.static.add(id(a))
 
     def effect(self, method, obj, args, kwargs):
         for a in list(args) + list(kwargs.values()):
@@ -80,14 +100,23 @@ class _Tracer:
                     f"cr.compile: {type(obj).__name__}.{method.__name__} with a closure "
                     "cannot be traced; call the forward and backward in the step itself"
                 )
-        self.entries.append((None, functools.partial(method, obj, *args, **kwargs), ()))
-        return method(obj, *args, **kwargs)
+        result = method(obj, *args, **kwargs)
+        flat = getattr(obj, "_replay_" + method.__name__, None)
+        calls = flat(*args, **kwargs) if flat is not None else None
+        if calls is None:
+            self.entries.append((None, functools.partial(method, obj, *args, **kwargs), (), None))
+        else:  # the update as NumPy calls, valid while the guarded settings stay the same
+            guards, calls = calls
+            self.guards.extend(guards)
+            for fn, fargs, fkwargs in calls:
+                self.do(fn, fargs, fkwargs)
+        return result
 
     def leaf(self, t, g, own):
         """Record ``backward`` adding ``g`` to ``t.grad``; returns whether to copy ``g``
         (always for an array the replay would share between calls: a constant)."""
         self.leaves[id(t)] = (t, t.data)
-        own = own or id(g) not in self.names
+        own = own or id(g) not in self.names  # a constant: shared between calls
         self.do(_accumulate, (t, g, own))
         return own
 
@@ -194,6 +223,27 @@ def _namespace(tr):
     return F
 
 
+def _all_static(args, static):
+    for a in args:
+        if isinstance(a, _ARRAYS):
+            if id(a) not in static:
+                return False
+        elif isinstance(a, (tuple, list)) and not _all_static(a, static):
+            return False
+    return True
+
+
+class Live:
+    """An argument read when the replay runs, not frozen at trace time: ``obj[key]``
+    (an optimizer's learning rate, which a scheduler may change between calls) or
+    ``obj.attr.attr`` (a parameter's ``.grad.data``, set by the replay itself)."""
+
+    __slots__ = ("obj", "path", "item")
+
+    def __init__(self, obj, path, item=False):
+        self.obj, self.path, self.item = obj, path, item
+
+
 class _Var:
     __slots__ = ("name",)
 
@@ -205,36 +255,54 @@ class _Codegen:
     def __init__(self, tracer):
         self.tracer = tracer
         self.consts = {}
+        self.ids = {}  # id(constant) -> its name: one name per object
 
     def expr(self, v):
         if isinstance(v, _Var):
             return v.name
+        if isinstance(v, Live):
+            obj = self.expr_const(v.obj)
+            return f"{obj}[{v.path!r}]" if v.item else f"{obj}.{v.path}"
         if isinstance(v, tuple):
             return "(" + "".join(self.expr(x) + ", " for x in v) + ")"
         elif isinstance(v, list):
             return "[" + ", ".join(self.expr(x) for x in v) + "]"
         elif v is None or isinstance(v, (bool, int, str)):
             return repr(v)
-        name = f"c{len(self.consts)}"
-        self.consts[name] = v
+        return self.expr_const(v)
+
+    def expr_const(self, v):
+        name = self.ids.get(id(v))
+        if name is None:
+            name = self.ids[id(v)] = f"c{len(self.consts)}"
+            self.consts[name] = v
         return name
 
 
 def _build(tracer, n_inputs, result):
     """The Python source of the replay function, compiled."""
     gen = _Codegen(tracer)
-    lines = []
-    for target, fn, args in tracer.entries:
-        call = f"{gen.expr(fn)}({', '.join(gen.expr(a) for a in args)})"
-        lines.append((target, call))
     ret = gen.expr(tracer.sym(result))
     returned = set(_names(ret))
+    # dead-code elimination: a pure call whose result nothing later uses is left out
+    live, kept = set(returned), []
+    for target, fn, args, kwargs in reversed(tracer.entries):
+        if target is not None and target not in live and fn not in _IN_PLACE:
+            continue
+        kept.append((target, fn, args, kwargs))
+        live.update(_vars((args, kwargs)))
+    lines = []
+    for target, fn, args, kwargs in reversed(kept):
+        parts = [gen.expr(a) for a in args]
+        parts += [f"{k}={gen.expr(v)}" for k, v in (kwargs or {}).items()]
+        lines.append((target, f"{gen.expr(fn)}({', '.join(parts)})"))
     # free each intermediate after its last use, as the eager engine does
     last = {}
     for k, (_, call) in enumerate(lines):
         for tok in _names(call):
             last[tok] = k
-    body = []
+    body = [f"    if {gen.expr_const(d)}[{key!r}] != {gen.expr(v)}:\n        return _RETRACE"
+            for d, key, v in tracer.guards]
     for k, (target, call) in enumerate(lines):
         body.append(f"    {target} = {call}" if target else f"    {call}")
         dead = [n for n, at in last.items() if at == k and n.startswith("v") and n not in returned]
@@ -244,9 +312,23 @@ def _build(tracer, n_inputs, result):
             body.append(f"    del {', '.join(sorted(set(dead)))}")
     params = ", ".join(f"a{i}" for i in range(n_inputs))
     src = f"def replay({params}):\n" + "\n".join(body) + f"\n    return {ret}\n"
-    ns = dict(gen.consts)
+    ns = dict(gen.consts, _RETRACE=_RETRACE)
     exec(builtins.compile(src, "<cr.compile>", "exec"), ns)  # noqa: S102 (our own generated source)
     return ns["replay"], src
+
+
+_RETRACE = object()  # what a replay returns when a guarded setting changed
+
+
+def _vars(v):
+    if isinstance(v, _Var):
+        yield v.name
+    elif isinstance(v, (tuple, list)):
+        for x in v:
+            yield from _vars(x)
+    elif isinstance(v, dict):
+        for x in v.values():
+            yield from _vars(x)
 
 
 def _names(code):
@@ -315,8 +397,10 @@ class CompiledStep:
                 if t.data is not arr:
                     break
             else:
-                return _rebuild(shape, replay(*[a.data if isinstance(a, Tensor) else a
-                                                for a in args if not _is_const(a)]))
+                values = replay(*[a.data if isinstance(a, Tensor) else a
+                                  for a in args if not _is_const(a)])
+                if values is not _RETRACE:
+                    return _rebuild(shape, values)
         return self._trace(key, args)
 
     def _trace(self, key, args):

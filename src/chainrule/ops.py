@@ -77,7 +77,7 @@ def _count(shape, axis):
 
 def _mean(x, axis, keepdims):
     if x.dtype.kind == "f" and x.dtype.itemsize >= 4:  # np.mean's work, without its wrapper
-        return np.add.reduce(x, axis, None, None, keepdims) / _count(x.shape, axis)
+        return _add(x, axis, None, None, keepdims) / _count(x.shape, axis)
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 
@@ -87,13 +87,25 @@ def _stable_sigmoid(x):
 
 
 def _softmax(x, axis):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(x - _max(x, axis, True))
+    return e / _add(e, axis, None, None, True)
 
 
 def _log_softmax(x, axis):
-    s = x - np.max(x, axis=axis, keepdims=True)
-    return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
+    s = x - _max(x, axis, True)
+    return s - np.log(_add(np.exp(s), axis, None, None, True))
+
+
+# np.sum, np.max and np.min call these after a layer of Python; the ops call them directly
+_add, _maximum, _minimum = np.add.reduce, np.maximum.reduce, np.minimum.reduce
+
+
+def _max(x, axis, keepdims):
+    return _maximum(x, axis, None, None, keepdims)
+
+
+def _min(x, axis, keepdims):
+    return _minimum(x, axis, None, None, keepdims)
 
 
 def _squeeze_last(F, x):
@@ -227,14 +239,14 @@ WHERE = defop("where", lambda a, b, cond: np.where(cond, a, b),
               lambda F, g, out, a, b, cond: F.where(cond, 0, g))
 
 # reductions (axis is None or a sorted tuple of non-negative ints)
-SUM = defop("sum", lambda x, axis, keepdims: np.asarray(np.sum(x, axis=axis, keepdims=keepdims)),
+SUM = defop("sum", lambda x, axis, keepdims: np.asarray(_add(x, axis, None, None, keepdims)),
             lambda F, g, out, x, axis, keepdims: _unreduce(F, g, x.shape, axis, keepdims))
 MEAN = defop("mean", lambda x, axis, keepdims: np.asarray(_mean(x, axis, keepdims)),
              lambda F, g, out, x, axis, keepdims:
                  _unreduce(F, g / _count(x.shape, axis), x.shape, axis, keepdims))
-MAX = defop("max", lambda x, axis, keepdims: np.asarray(np.max(x, axis=axis, keepdims=keepdims)),
+MAX = defop("max", lambda x, axis, keepdims: np.asarray(_max(x, axis, keepdims)),
             lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims))
-MIN = defop("min", lambda x, axis, keepdims: np.asarray(np.min(x, axis=axis, keepdims=keepdims)),
+MIN = defop("min", lambda x, axis, keepdims: np.asarray(_min(x, axis, keepdims)),
             lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims))
 SOFTMAX = defop("softmax", _softmax,
                 lambda F, g, out, x, axis: out * (g - F.sum(g * out, (axis,), True)))

@@ -226,6 +226,12 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
+def bump_versions(params):
+    """Mark parameters as changed in place (what ``step`` does after its updates)."""
+    for p in params:
+        p._version += 1
+
+
 def with_weight_decay(w, g, weight_decay, state):
     """``g + weight_decay * w`` (L2 regularisation), in the state's ``_g`` scratch buffer."""
     if not weight_decay:
