@@ -111,3 +111,12 @@ def test_bad_choices_are_user_errors():
         NetworkLandscape("sin", "b2", "b2")
     with pytest.raises(UserError, match="unknown problem"):
         NetworkLandscape("cubic", "w1_1", "b2")
+
+
+def test_training_works_when_first_asked_inside_no_grad():
+    from chainrule.explorer import network
+
+    network.trained_weights.cache_clear()
+    with cr.no_grad():
+        w = network.trained_weights("step")
+    assert w.shape == (10,) and np.all(np.isfinite(w))

@@ -80,12 +80,13 @@ def trained_weights(problem: str) -> np.ndarray:
     w = cr.tensor(_initial_weights(), requires_grad=True)
     opt = make_optimizer("adam", w, TRAIN_LR)
     xt, tt = cr.tensor(x), cr.tensor(t)
-    for _ in range(TRAIN_STEPS):
-        opt.zero_grad()
-        ws = [w[i] for i in range(10)]
-        loss = 0.5 * ((forward(ws, xt) - tt) ** 2).sum()
-        loss.backward()
-        opt.step()
+    with cr.enable_grad():  # the first caller may be inside no_grad (e.g. a surface of E)
+        for _ in range(TRAIN_STEPS):
+            opt.zero_grad()
+            ws = [w[i] for i in range(10)]
+            loss = 0.5 * ((forward(ws, xt) - tt) ** 2).sum()
+            loss.backward()
+            opt.step()
     out = w.detach().numpy().copy()
     out.flags.writeable = False
     return out
