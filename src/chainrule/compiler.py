@@ -29,7 +29,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from . import ops as _ops
-from .autograd import _accumulate
+from .autograd import _accumulate, _own
 from .errors import ChainruleError
 from .graph import mode
 from .tensor import Tensor, _iadd, _idiv, _imul, _isub, _setitem, _wrap
@@ -37,7 +37,9 @@ from .tensor import Tensor, _iadd, _idiv, _imul, _isub, _setitem, _wrap
 __all__ = ["compile", "CompileError", "CompiledStep"]
 
 _ARRAYS = (np.ndarray, np.generic)
-_IN_PLACE = {_iadd, _isub, _imul, _idiv, _setitem}  # calls kept even when unused
+# calls always replayed, never folded or left out: changes in place, and the copies that
+# cr.grad hands out (the caller may change them)
+_IN_PLACE = {_iadd, _isub, _imul, _idiv, _setitem, _own}
 
 
 class CompileError(ChainruleError, RuntimeError):
@@ -362,16 +364,18 @@ def _signature(args):
     return tuple(key)
 
 
-def _result_shape(out, names):
+def _result_shape(out, names, static=frozenset()):
     """How to rebuild the step's return value from the replay's arrays."""
     if out is None:
         return None, None
     if isinstance(out, Tensor):
+        if id(out.data) in static:  # computed once, at trace time: a new copy per call
+            return "copy", out.data.copy()
         if id(out.data) not in names:
             return "const", out.data
         return "tensor", out.data
     if isinstance(out, (tuple, list)):
-        parts = [_result_shape(o, names) for o in out]
+        parts = [_result_shape(o, names, static) for o in out]
         return type(out), parts
     raise CompileError(
         f"cr.compile: the step returned a {type(out).__name__}; return None, a Tensor (the "
@@ -423,7 +427,7 @@ class CompiledStep:
             out = self.fn(*args)
         finally:
             mode.tracer = None
-        kind, parts = _result_shape(out, tracer.names)
+        kind, parts = _result_shape(out, tracer.names, tracer.static)
         arrays = []
         shape = _flatten((kind, parts), arrays)
         replay, self.source = _build(tracer, k, tuple(arrays))
@@ -453,6 +457,8 @@ def _rebuild(shape, values):
         return _wrap(values[parts], None)
     if kind == "const":
         return _wrap(parts, None)
+    if kind == "copy":
+        return _wrap(parts.copy(), None)
     if kind in (tuple, list):
         return kind(_rebuild(p, values) for p in parts)
     return None
