@@ -2,66 +2,28 @@
 uvicorn server on 127.0.0.1. Each test also checks that the page logged no console error and
 sent no request anywhere but the local server."""
 
-import os
 import re
-import shutil
-from urllib.parse import urlparse
 
 import pytest
 
+from .browser import Watch, launch, require, serve
+
 pytestmark = pytest.mark.browser
+sync_api = require()
 
-CHROMIUM = os.environ.get("CHAINRULE_CHROMIUM", "/usr/bin/chromium")
-if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-    pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="browser tests need Playwright (pip install playwright)")
-pytest.importorskip("fastapi", reason="the explorer needs the 'explore' extra")
-
-from chainrule.explorer.server import BackgroundServer  # noqa: E402
-
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 TIMEOUT = 60_000  # ms; generous: without a GPU, 3-D redraws are slow on a busy machine
 
 
 @pytest.fixture(scope="module")
 def server():
-    with BackgroundServer("127.0.0.1", 0) as srv:
+    with serve() as srv:
         yield srv
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with launch(sync_api) as b:
         yield b
-        b.close()
-
-
-class Watch:
-    """Console errors, page errors and every request URL the page made."""
-
-    def __init__(self, page):
-        self.errors, self.urls = [], []
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url}"))
-        page.on("request", lambda r: self.urls.append(r.url))
-
-    def take_http_errors(self, status):
-        """Remove (and count) the console lines Chromium logs for replies with ``status``."""
-        mine = [e for e in self.errors if f"status of {status}" in e]
-        self.errors = [e for e in self.errors if e not in mine]
-        return len(mine)
-
-    def check(self):
-        assert self.errors == [], self.errors
-        for url in self.urls:
-            parsed = urlparse(url)
-            assert parsed.scheme in ("data", "blob") or parsed.hostname == "127.0.0.1", url
-        self.errors.clear()
 
 
 @pytest.fixture(scope="module")

@@ -3,48 +3,30 @@
 against eqs. 5.9–5.12 computed here, edit a weight, take a gradient-descent step, and walk
 through a typed expression."""
 
-import os
-import shutil
-
 import numpy as np
 import pytest
 
+from .browser import Watch, launch, require, serve
 from .test_walkthrough_api import by_hand, expected_weight, node_expected
 
 pytestmark = pytest.mark.browser
+sync_api = require()
 
-CHROMIUM = os.environ.get("CHAINRULE_CHROMIUM", "/usr/bin/chromium")
-if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-    pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="browser tests need Playwright (pip install playwright)")
-pytest.importorskip("fastapi", reason="the explorer needs the 'explore' extra")
-
-from chainrule.explorer.server import BackgroundServer  # noqa: E402
-
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 NET = "#wt-network"
 
 
 @pytest.fixture(scope="module")
 def page():
-    with BackgroundServer("127.0.0.1", 0) as server:
+    with serve() as server, launch(sync_api) as browser:
         assert server.url.startswith("http://127.0.0.1:")
-        with sync_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.set_default_timeout(30_000)
-            errors = []  # the 400 of the deliberate typing mistake below is expected
-            page.on("console", lambda m: m.type == "error" and "status of 400" not in m.text
-                    and errors.append(m.text))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(server.url + "#walkthrough")
-            page.wait_for_selector("#wt-net-svg .wt-node")
-            yield page
-            assert errors == [], errors
-            browser.close()
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.set_default_timeout(30_000)
+        watch = Watch(page)
+        page.goto(server.url + "#walkthrough")
+        page.wait_for_selector("#wt-net-svg .wt-node")
+        yield page
+        watch.take_http_errors(400)  # the deliberate typing mistake below
+        watch.check()
 
 
 def shown(page, selector):

@@ -1,0 +1,71 @@
+"""Shared set-up of the browser tests: Debian's Chromium driven by Playwright against a real
+uvicorn server on 127.0.0.1, and a watch on console errors and on every request the page
+makes (none may leave 127.0.0.1). Test modules call :func:`require` at import time, which
+skips them with the reason when Chromium or Playwright is missing."""
+
+import os
+import shutil
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = os.environ.get("CHAINRULE_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def require():
+    """The ``playwright.sync_api`` module, or skip the calling test module."""
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)",
+                    allow_module_level=True)
+    pytest.importorskip("fastapi", reason="the explorer needs the 'explore' extra")
+    return pytest.importorskip("playwright.sync_api",
+                               reason="browser tests need Playwright (pip install playwright)")
+
+
+def serve():
+    """A context manager: the explorer served on a free port of 127.0.0.1."""
+    from chainrule.explorer.server import BackgroundServer
+
+    return BackgroundServer("127.0.0.1", 0)
+
+
+def launch(sync_api):
+    """A context manager yielding a headless Chromium browser."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def browser():
+        with sync_api.sync_playwright() as pw:
+            b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            try:
+                yield b
+            finally:
+                b.close()
+
+    return browser()
+
+
+class Watch:
+    """Console errors, page errors and every request URL the page made."""
+
+    def __init__(self, page):
+        self.errors, self.urls = [], []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url}"))
+        page.on("request", lambda r: self.urls.append(r.url))
+
+    def take_http_errors(self, status):
+        """Remove (and count) the console lines Chromium logs for replies with ``status``."""
+        mine = [e for e in self.errors if f"status of {status}" in e]
+        self.errors = [e for e in self.errors if e not in mine]
+        return len(mine)
+
+    def check(self):
+        assert self.errors == [], self.errors
+        for url in self.urls:
+            parsed = urlparse(url)
+            assert parsed.scheme in ("data", "blob") or parsed.hostname == "127.0.0.1", url
+        self.errors.clear()
