@@ -238,3 +238,38 @@ def test_returned_values_computed_once_are_copied_per_call():
     compiled(x).data[...] = 7
     compiled(x).data[...] = 5
     np.testing.assert_array_equal(compiled(x).numpy(), [2.0, 2.0])
+
+
+def test_grad_reset_by_assignment_inside_the_step_is_replayed():
+    def make():
+        w = cr.tensor([0.5, -1.0, 2.0], requires_grad=True)
+
+        def step(x):
+            w.grad = None  # a manual reset instead of opt.zero_grad()
+            e = ((w * x).tanh() ** 2).sum()
+            e.backward()
+            with cr.no_grad():
+                w.sub_(0.1 * w.grad)
+            return e
+
+        return w, step
+
+    w1, eager = make()
+    w2, step = make()
+    compiled = cr.compile(step)
+    for k in range(5):
+        x = cr.tensor([1.0, 2.0, 0.5 + k])
+        assert eager(x).item() == compiled(x).item()
+        np.testing.assert_array_equal(w1.grad.numpy(), w2.grad.numpy())
+    np.testing.assert_array_equal(w1.data, w2.data)
+
+
+def test_assigning_a_tensor_to_grad_is_refused():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+
+    def step(x):
+        w.grad = cr.zeros(2)
+        return (w * x).sum()
+
+    with pytest.raises(CompileError, match=r"assigning a tensor to \.grad"):
+        cr.compile(step)(cr.tensor([1.0, 1.0]))

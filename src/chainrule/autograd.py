@@ -201,7 +201,7 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
             if g is not None:
                 if node.retained is not None:
                     for t in node.retained:
-                        t.grad = g if isinstance(g, Tensor) else _wrap(np.array(g), None)
+                        t._grad = g if isinstance(g, Tensor) else _wrap(np.array(g), None)
                 op, versions, params = node.op, node.versions, node.params
                 if create_graph:
                     args = inputs
@@ -342,8 +342,8 @@ def _accumulate(leaf, g, own):
             g = g.astype(leaf.data.dtype)
         g = leaf.grad.data + g
     t = _new(Tensor)
-    t.data, t.grad, t.requires_grad, t._node, t._version, t.name = g, None, False, None, 0, None
-    leaf.grad = t
+    t.data, t._grad, t.requires_grad, t._node, t._version, t.name = g, None, False, None, 0, None
+    leaf._grad = t
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

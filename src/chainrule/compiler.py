@@ -42,6 +42,10 @@ _ARRAYS = (np.ndarray, np.generic)
 _IN_PLACE = {_iadd, _isub, _imul, _idiv, _setitem, _own}
 
 
+def _clear_grad(t):
+    t._grad = None
+
+
 class CompileError(ChainruleError, RuntimeError):
     """A step that ``cr.compile`` cannot trace; the message says what and what to do."""
 
@@ -102,7 +106,11 @@ class _Tracer:
                     f"cr.compile: {type(obj).__name__}.{method.__name__} with a closure "
                     "cannot be traced; call the forward and backward in the step itself"
                 )
-        result = method(obj, *args, **kwargs)
+        mode.tracer = None  # recorded whole (below): what it does inside is not traced
+        try:
+            result = method(obj, *args, **kwargs)
+        finally:
+            mode.tracer = self
         flat = getattr(obj, "_replay_" + method.__name__, None)
         calls = flat(*args, **kwargs) if flat is not None else None
         if calls is None:
@@ -113,6 +121,15 @@ class _Tracer:
             for fn, fargs, fkwargs in calls:
                 self.do(fn, fargs, fkwargs)
         return result
+
+    def set_grad(self, t, value):
+        """``t.grad = None`` in the step: replayed; assigning a tensor is refused."""
+        if value is not None:
+            raise CompileError(
+                "cr.compile: assigning a tensor to .grad inside a compiled step cannot be "
+                "traced; only `.grad = None` (or opt.zero_grad()) is replayed"
+            )
+        self.do(_clear_grad, (t,))
 
     def leaf(self, t, g, own):
         """Record ``backward`` adding ``g`` to ``t.grad``; returns whether to copy ``g``

@@ -67,7 +67,7 @@ def _const(x, where):
 def _wrap(out, node):
     t = Tensor.__new__(Tensor)
     t.data = out
-    t.grad = None
+    t._grad = None
     t.requires_grad = node is not None
     t._node = node
     t._version = 0
@@ -89,7 +89,7 @@ def _finish(op, out, node):
     """The result tensor of an op (the hot path: attributes set directly, no __init__)."""
     t = _new(Tensor)
     t.data = out
-    t.grad = None
+    t._grad = None
     t.requires_grad = node is not None
     t._node = node
     t._version = 0
@@ -199,13 +199,13 @@ class Tensor:
         Convert to this dtype; by default NumPy's choice (Python floats give float64).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "name", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "_node", "_version", "name", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, dtype=None):
         self.data = as_array(data, dtype=dtype, where="Tensor")
-        self.grad = None
+        self._grad = None
         self.requires_grad = False
         self._node = None
         self._version = 0
@@ -316,6 +316,17 @@ class Tensor:
         return f"tensor({body}{extra})"
 
     # ------------------------------------------------------------- autograd
+    @property
+    def grad(self):
+        """The gradient accumulated by ``backward()`` (a Tensor shaped like this one), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if mode.tracer is not None:  # cr.compile replays the assignment (or refuses it)
+            mode.tracer.set_grad(self, value)
+        self._grad = value
+
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` in place (floating-point tensors only); returns self."""
         if requires_grad and self.data.dtype.kind != "f":
