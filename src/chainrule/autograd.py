@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import AnomalyError, BackwardError
 from .graph import mode
-from .tensor import Tensor, _new, _traced, _wrap, as_array
+from .tensor import Tensor, _traced, _wrap, as_array
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -39,15 +39,14 @@ class _GradMode:
         return False
 
     def __call__(self, fn):
+        enabled = self.enabled
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with type(self)(*self._args()):
+            with _GradMode(enabled):  # a fresh context per call: calls may nest
                 return fn(*args, **kwargs)
 
         return wrapper
-
-    def _args(self):
-        return (self.enabled,)
 
 
 class no_grad(_GradMode):
@@ -56,9 +55,6 @@ class no_grad(_GradMode):
     def __init__(self):
         super().__init__(False)
 
-    def _args(self):
-        return ()
-
 
 class enable_grad(_GradMode):
     """Context manager and decorator: record operations (inside ``no_grad`` too)."""
@@ -66,12 +62,9 @@ class enable_grad(_GradMode):
     def __init__(self):
         super().__init__(True)
 
-    def _args(self):
-        return ()
-
 
 class set_grad_enabled(_GradMode):
-    """Context manager: record operations when ``enabled`` is true."""
+    """Context manager and decorator: record operations when ``enabled`` is true."""
 
     def __init__(self, enabled):
         super().__init__(bool(enabled))
@@ -291,26 +284,39 @@ def _listify(x, name):
     raise TypeError(f"{name} must be a Tensor or a sequence of Tensors, got {type(x).__name__}")
 
 
+def _start(outputs, grads, create_graph, grads_name):
+    """The outputs as a list and their checked seed gradients (for backward and grad)."""
+    outs, single = _listify(outputs, "outputs")
+    if grads is None:
+        grads = [None] * len(outs)
+    elif single or isinstance(grads, (Tensor, np.ndarray)):
+        grads = [grads]
+    else:
+        grads = list(grads)
+    if len(grads) != len(outs):
+        raise ValueError(f"got {len(grads)} {grads_name} for {len(outs)} outputs")
+    seeds = [_seed(t, g, create_graph, k) for k, (t, g) in enumerate(zip(outs, grads))]
+    if mode.tracer is not None:
+        mode.tracer.seed(seeds)
+    return outs, seeds
+
+
+def _shared(g, dtype):
+    """Whether ``g`` must be copied before it becomes a ``.grad`` that may change in place:
+    a view, a read-only array, a NumPy scalar, or another dtype."""
+    return type(g) is not np.ndarray or g.base is not None or g.dtype != dtype \
+        or not g.flags.writeable
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     """Accumulate into ``.grad`` of the leaves the gradient of ``tensors``.
 
     Leaf gradients add up across calls (as in PyTorch); reset them with
     ``opt.zero_grad()`` or ``x.grad = None``.
     """
-    outs, single = _listify(tensors, "tensors")
-    if grad_tensors is None:
-        grads_in = [None] * len(outs)
-    elif single or isinstance(grad_tensors, (Tensor, np.ndarray)):
-        grads_in = [grad_tensors]
-    else:
-        grads_in = list(grad_tensors)
-    if len(grads_in) != len(outs):
-        raise ValueError(f"got {len(grads_in)} gradients for {len(outs)} outputs")
+    outs, seeds = _start(tensors, grad_tensors, create_graph, "gradients")
     if retain_graph is None:
         retain_graph = create_graph
-    seeds = [_seed(t, g, create_graph, k) for k, (t, g) in enumerate(zip(outs, grads_in))]
-    if mode.tracer is not None:
-        mode.tracer.seed(seeds)
     leaves, _ = _run(outs, seeds, retain_graph, create_graph)
     if create_graph:
         for leaf, g in leaves.items():
@@ -319,13 +325,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     seen = set()
     tracer = mode.tracer
     for leaf, g in leaves.items():
-        own = (  # a view, a shared or read-only array: .grad gets its own copy
-            type(g) is not np.ndarray
-            or g.base is not None
-            or g.dtype != leaf.data.dtype
-            or id(g) in seen
-            or not g.flags.writeable
-        )
+        own = id(g) in seen or _shared(g, leaf.data.dtype)  # .grad gets its own array
         if tracer is not None:
             own = tracer.leaf(leaf, g, own)
         _accumulate(leaf, g, own)
@@ -341,9 +341,7 @@ def _accumulate(leaf, g, own):
         if g.dtype != leaf.data.dtype:
             g = g.astype(leaf.data.dtype)
         g = leaf.grad.data + g
-    t = _new(Tensor)
-    t.data, t._grad, t.requires_grad, t._node, t._version, t.name = g, None, False, None, 0, None
-    leaf._grad = t
+    leaf._grad = _wrap(g, None)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -365,26 +363,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     -------
     tuple of Tensors (or None where unused and allowed)
     """
-    outs, single_out = _listify(outputs, "outputs")
     ins, _ = _listify(inputs, "inputs")
-    if grad_outputs is None:
-        gouts = [None] * len(outs)
-    elif single_out or isinstance(grad_outputs, (Tensor, np.ndarray)):
-        gouts = [grad_outputs]
-    else:
-        gouts = list(grad_outputs)
-    if len(gouts) != len(outs):
-        raise ValueError(f"got {len(gouts)} grad_outputs for {len(outs)} outputs")
     for k, x in enumerate(ins):
         if not isinstance(x, Tensor):
             raise TypeError(f"inputs[{k}] is a {type(x).__name__}, not a Tensor")
         if not x.requires_grad:
             raise BackwardError(f"inputs[{k}] (shape {x.shape}) does not require grad")
+    outs, seeds = _start(outputs, grad_outputs, create_graph, "grad_outputs")
     if retain_graph is None:
         retain_graph = create_graph
-    seeds = [_seed(t, g, create_graph, k) for k, (t, g) in enumerate(zip(outs, gouts))]
-    if mode.tracer is not None:
-        mode.tracer.seed(seeds)
     capture = {x._node for x in ins if x._node is not None}
     leaves, captured = _run(outs, seeds, retain_graph, create_graph, capture)
     result = []
@@ -399,12 +386,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             result.append(None)
             continue
         if not isinstance(g, Tensor):
-            if (
-                g.dtype != x.dtype
-                or not isinstance(g, np.ndarray)
-                or g.base is not None
-                or not g.flags.writeable
-            ):
+            if _shared(g, x.dtype):
                 g = _traced(_own, g, x.dtype)
             g = _wrap(g, None)
         result.append(g)

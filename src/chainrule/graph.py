@@ -51,14 +51,13 @@ class Op:
     stack) take their inputs as one list and a single ``vjp(F, g, out, i, xs, *params)``.
     """
 
-    __slots__ = ("name", "forward", "vjps", "variadic", "doc")
+    __slots__ = ("name", "forward", "vjps", "variadic")
 
-    def __init__(self, name, forward, vjps, variadic=False, doc=""):
+    def __init__(self, name, forward, vjps, variadic=False):
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.variadic = variadic
-        self.doc = doc
 
     def __repr__(self):
         return f"<op {self.name}>"

@@ -26,8 +26,8 @@ from .tensor import Tensor, _index, _wrap, apply, as_array, binary, unary
 OPS: dict[str, Op] = {}  # the registry: every primitive; the test suite checks each one
 
 
-def defop(name, forward, *vjps, variadic=False, doc=""):
-    op = Op(name, forward, vjps, variadic=variadic, doc=doc)
+def defop(name, forward, *vjps, variadic=False):
+    op = Op(name, forward, vjps, variadic=variadic)
     OPS[name] = op
     return op
 
@@ -68,6 +68,7 @@ def _unreduce(F, g, shape, axis, keepdims):
 
 
 def _count(shape, axis):
+    """How many elements a reduction over ``axis`` (None: all) combines."""
     n = 1
     for i, s in enumerate(shape):
         if axis is None or i in axis:
@@ -166,7 +167,7 @@ def _mse(x, t, reduction):
 
 def _mse_vjp(F, g, out, x, t, reduction):
     """d/dy of (y − t)², times ``g`` (and 1/n for the mean): the text's δ = y − t, doubled."""
-    scale = 2.0 / _prod(x.shape) if reduction == "mean" else 2.0
+    scale = 2.0 / _count(x.shape, None) if reduction == "mean" else 2.0
     return (g * scale) * (x - t)
 
 
@@ -641,26 +642,15 @@ def _np_sum(x, axis, keepdims):
 
 def _np_broadcast_to(x, shape):
     """``np.broadcast_to``, copied out when small: a read-only view costs more to make."""
-    if _prod(shape) > 4096:
+    if _count(shape, None) > 4096:
         return np.broadcast_to(x, shape)
     out = np.empty(shape, dtype=np.result_type(x))
     out[...] = x
     return out
 
 
-def _prod(shape):
-    n = 1
-    for s in shape:
-        n *= s
-    return n
-
-
-def _np_where(cond, a, b):
-    return np.where(cond, a, b)
-
-
 NP = SimpleNamespace(
-    exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, sign=np.sign, where=_np_where,
+    exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, sign=np.sign, where=np.where,
     sum=_np_sum, reshape=np.reshape, transpose=np.transpose, swapaxes=np.swapaxes,
     expand_dims=np.expand_dims, broadcast_to=_np_broadcast_to, sum_to=_sum_to,
     getitem=lambda x, index: x[index], scatter=_scatter,

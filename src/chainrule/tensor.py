@@ -14,6 +14,7 @@ from .errors import BackwardError, ShapeError
 from .graph import Node, mode
 
 _NUMBER = (int, float, np.number, np.bool_)
+_new = object.__new__
 _KINDS = "biuf"  # bool, signed and unsigned integers, floats
 
 
@@ -65,7 +66,8 @@ def _const(x, where):
 
 
 def _wrap(out, node):
-    t = Tensor.__new__(Tensor)
+    """A Tensor around ``out`` made by ``node`` (None: a constant), without __init__'s checks."""
+    t = _new(Tensor)
     t.data = out
     t._grad = None
     t.requires_grad = node is not None
@@ -86,7 +88,7 @@ def _fail(op, arrays, params, err):
 
 
 def _finish(op, out, node):
-    """The result tensor of an op (the hot path: attributes set directly, no __init__)."""
+    """The result tensor of an op: ``_wrap`` written out, as this is the per-op hot path."""
     t = _new(Tensor)
     t.data = out
     t._grad = None
@@ -100,8 +102,6 @@ def _finish(op, out, node):
         _anomaly_forward(op, t)
     return t
 
-
-_new = object.__new__
 
 
 def unary(op, x, *params):
@@ -459,29 +459,28 @@ class Tensor:
         self._version += 1
         return True
 
-    def __iadd__(self, other):
-        if not self._inplace("+="):
-            return self + other
-        self.data = _traced(_iadd, self.data, _plain(other))
+    def _modify(self, what, fn, value, fallback=None):
+        """``self.data = fn(self.data, value)``, in place, with the version bumped. A
+        recorded intermediate gets ``fallback(self, value)`` (a new tensor) instead, or an
+        error when there is no fallback."""
+        if not self._inplace(what):
+            if fallback is None:
+                _no_inplace(what)
+            return fallback(self, value)
+        self.data = _traced(fn, self.data, _plain(value))
         return self
+
+    def __iadd__(self, other):
+        return self._modify("+=", _iadd, other, Tensor.__add__)
 
     def __isub__(self, other):
-        if not self._inplace("-="):
-            return self - other
-        self.data = _traced(_isub, self.data, _plain(other))
-        return self
+        return self._modify("-=", _isub, other, Tensor.__sub__)
 
     def __imul__(self, other):
-        if not self._inplace("*="):
-            return self * other
-        self.data = _traced(_imul, self.data, _plain(other))
-        return self
+        return self._modify("*=", _imul, other, Tensor.__mul__)
 
     def __itruediv__(self, other):
-        if not self._inplace("/="):
-            return self / other
-        self.data = _traced(_idiv, self.data, _plain(other))
-        return self
+        return self._modify("/=", _idiv, other, Tensor.__truediv__)
 
     def __setitem__(self, index, value):
         if not self._inplace("item assignment"):
@@ -492,39 +491,25 @@ class Tensor:
         _traced(_setitem, self.data, _index(index), _plain(value))
 
     def add_(self, other, alpha=1):
-        self._inplace("add_") or _no_inplace("add_")
-        other = _plain(other) if alpha == 1 else _traced(np.multiply, alpha, _plain(other))
-        self.data = _traced(_iadd, self.data, other)
-        return self
+        return self._modify("add_", _iadd, _scaled(other, alpha))
 
     def sub_(self, other, alpha=1):
-        self._inplace("sub_") or _no_inplace("sub_")
-        other = _plain(other) if alpha == 1 else _traced(np.multiply, alpha, _plain(other))
-        self.data = _traced(_isub, self.data, other)
-        return self
+        return self._modify("sub_", _isub, _scaled(other, alpha))
 
     def mul_(self, other):
-        self._inplace("mul_") or _no_inplace("mul_")
-        self.data = _traced(_imul, self.data, _plain(other))
-        return self
+        return self._modify("mul_", _imul, other)
 
     def div_(self, other):
-        self._inplace("div_") or _no_inplace("div_")
-        self.data = _traced(_idiv, self.data, _plain(other))
-        return self
+        return self._modify("div_", _idiv, other)
 
     def zero_(self):
         return self.fill_(0)
 
     def fill_(self, value):
-        self._inplace("fill_") or _no_inplace("fill_")
-        _traced(_setitem, self.data, Ellipsis, value)
-        return self
+        return self._modify("fill_", _fill, value)
 
     def copy_(self, src):
-        self._inplace("copy_") or _no_inplace("copy_")
-        _traced(_setitem, self.data, Ellipsis, _plain(src))
-        return self
+        return self._modify("copy_", _fill, src)
 
     # --------------------------------------------------- functions as methods
     def exp(self):
@@ -666,6 +651,15 @@ def _idiv(a, b):
 def _setitem(a, index, value):
     a[index] = value
     return a
+
+
+def _fill(a, value):
+    a[...] = value
+    return a
+
+
+def _scaled(x, alpha):
+    return _plain(x) if alpha == 1 else _traced(np.multiply, alpha, _plain(x))
 
 
 def _argext(fn, x, axis):
