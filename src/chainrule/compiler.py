@@ -150,11 +150,7 @@ class _Tracer:
         """Run input ``i``'s VJP of ``op`` on symbols, so that what is recorded is the NumPy
         calls inside it (flat code for the replay) rather than the VJP function."""
         wrap = self.wrap
-        xs = [wrap(a) for a in args]
-        if op.variadic:
-            r = op.vjps[0](self.F, wrap(g), wrap(out), i, xs, *params)
-        else:
-            r = op.vjps[i](self.F, wrap(g), wrap(out), *xs, *params)
+        r = op.vjp(self.F, i, wrap(g), wrap(out), [wrap(a) for a in args], params)
         return r.a if isinstance(r, _Sym) else r
 
     def wrap(self, v):

@@ -59,6 +59,13 @@ class Op:
         self.vjps = vjps
         self.variadic = variadic
 
+    def vjp(self, F, i, g, out, args, params):
+        """Input ``i``'s gradient, given the output's gradient ``g`` (``args`` are the
+        op's inputs). The engine's backward loop inlines this call for speed."""
+        if self.variadic:
+            return self.vjps[0](F, g, out, i, args, *params)
+        return self.vjps[i](F, g, out, *args, *params)
+
     def __repr__(self):
         return f"<op {self.name}>"
 

@@ -301,19 +301,12 @@ def _compute_grads(t, order, model, value_id, op_id, grad_output):
         for i, x in enumerate(item.inputs):
             if not isinstance(x, Tensor) or not x.requires_grad:
                 continue
-            if op.variadic:
-                gi = op.vjps[0](NP, g, out, i, args, *item.params)
-            else:
-                gi = op.vjps[i](NP, g, out, *args, *item.params)
+            gi = op.vjp(NP, i, g, out, args, item.params)
             gi = np.asarray(NP.sum_to(np.asarray(gi), x.shape))
             edge = edge_at[(op_id[item], i)]
             edge.grad = gi
             if np.size(out) == 1 and x.data.size == 1:
-                ones = np.ones_like(np.asarray(out))
-                if op.variadic:
-                    li = op.vjps[0](NP, ones, out, i, args, *item.params)
-                else:
-                    li = op.vjps[i](NP, ones, out, *args, *item.params)
+                li = op.vjp(NP, i, np.ones_like(np.asarray(out)), out, args, item.params)
                 edge.local = float(np.asarray(li).reshape(-1)[0])
 
 
