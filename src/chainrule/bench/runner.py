@@ -166,42 +166,35 @@ def run_micro(rounds, block_s, peers):
 
 
 # ---------------------------------------------------------------------- graph scaling
+def _time_chain(x, n):
+    """Forward and backward times of ``n`` multiplications of ``x`` (chainrule or torch)."""
+    t0 = time.perf_counter()
+    y = x
+    for _ in range(n):
+        y = y * 1.0000001
+    y = y.sum()
+    t1 = time.perf_counter()
+    y.backward()
+    t2 = time.perf_counter()
+    return {"forward_s": t1 - t0, "backward_s": t2 - t1, "backward_us_per_op": (t2 - t1) / n * 1e6}
+
+
 def run_scaling(sizes, peers, log):
     import chainrule as cr
 
     out = {}
     for n in sizes:
         row = {}
-        x = cr.tensor(np.ones(3), requires_grad=True)
         gc.collect()
-        t0 = time.perf_counter()
-        y = x
-        for _ in range(n):
-            y = y * 1.0000001
-        y = y.sum()
-        t1 = time.perf_counter()
-        y.backward()
-        t2 = time.perf_counter()
-        del y
-        row["chainrule"] = {"forward_s": t1 - t0, "backward_s": t2 - t1,
-                            "backward_us_per_op": (t2 - t1) / n * 1e6}
+        row["chainrule"] = _time_chain(cr.tensor(np.ones(3), requires_grad=True), n)
         if "torch" in peers and n <= 100_000:
             try:
                 import torch
-
-                tx = torch.ones(3, dtype=torch.float64, requires_grad=True)
-                t0 = time.perf_counter()
-                ty = tx
-                for _ in range(n):
-                    ty = ty * 1.0000001
-                ty = ty.sum()
-                t1 = time.perf_counter()
-                ty.backward()
-                t2 = time.perf_counter()
-                row["torch"] = {"forward_s": t1 - t0, "backward_s": t2 - t1,
-                                "backward_us_per_op": (t2 - t1) / n * 1e6}
             except ImportError:
                 pass
+            else:
+                row["torch"] = _time_chain(
+                    torch.ones(3, dtype=torch.float64, requires_grad=True), n)
         out[str(n)] = row
         log(f"  chain of {n:>9,} ops: chainrule forward {row['chainrule']['forward_s']:.3f} s, "
             f"backward {row['chainrule']['backward_s']:.3f} s "
