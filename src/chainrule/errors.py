@@ -23,3 +23,8 @@ class GradcheckError(ChainruleError, AssertionError):
 
 class UserError(ChainruleError, ValueError):
     """Bad input from a user of the command line or the explorer (shown without traceback)."""
+
+
+class StateDictError(ChainruleError, ValueError):
+    """A state dict that does not fit its module or optimizer (missing, extra or mis-shaped
+    entries, or hyper-parameters out of range); ``cr.nn.StateDictError`` is this class."""

@@ -178,12 +178,13 @@ def test_float32_parameters_stay_float32():
     (lambda: optim.SGD([], lr=0.1), "empty parameter list"),
     (lambda: optim.SGD(params()[0], lr=0.1), "got a single Tensor"),
     (lambda: optim.SGD([np.zeros(2)], lr=0.1), "parameter 0 is a ndarray"),
-    (lambda: optim.SGD(params(), lr=-1), "invalid learning rate -1"),
+    (lambda: optim.SGD(params(), lr=-1), "SGD: invalid lr=-1: must be a finite number >= 0"),
     (lambda: optim.SGD(params(), lr=0.1, nesterov=True), "nesterov momentum needs"),
-    (lambda: optim.Adam(params(), betas=(0.9, 1.0)), "beta2 must be in"),
+    (lambda: optim.Adam(params(), betas=(0.9, 1.0)),
+     r"Adam: invalid betas=\(0.9, 1.0\): betas\[1\] must be a finite number in \[0, 1\)"),
     (lambda: optim.SGD([{"params": params(), "lrr": 1}], lr=0.1), "unknown option.*lrr"),
     (lambda: optim.SGD([cr.tensor([1, 2])], lr=0.1), "only floating-point"),
-    (lambda: optim.RMSprop(params(), alpha=-0.5), "invalid alpha"),
+    (lambda: optim.RMSprop(params(), alpha=-0.5), "RMSprop: invalid alpha=-0.5"),
 ])
 def test_bad_arguments_are_named(make, message):
     with pytest.raises((ValueError, TypeError), match=message):

@@ -6,13 +6,10 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..errors import ChainruleError
+from ..errors import StateDictError
 from ..graph import effect
 from ..tensor import Tensor
-
-
-class StateDictError(ChainruleError, ValueError):
-    """A state dict that does not fit its module or optimizer (missing, extra or mis-shaped)."""
+from .utils import zero_grads
 
 
 class Parameter(Tensor):
@@ -161,11 +158,7 @@ class Module:
     @effect  # cr.compile replays it whole
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters (to None, or to zeros in place)."""
-        for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad.data[...] = 0
+        zero_grads(self.parameters(), set_to_none)
 
     # --------------------------------------------------------------- state dict
     def state_dict(self):

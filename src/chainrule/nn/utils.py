@@ -15,6 +15,16 @@ def _grads(parameters):
     return [p.grad.data for p in parameters if p.grad is not None]
 
 
+def zero_grads(parameters, set_to_none=True):
+    """Forget the parameters' gradients: ``p.grad = None`` (default), or fill them with zeros
+    in place; what ``Module.zero_grad`` and ``Optimizer.zero_grad`` both do."""
+    for p in parameters:
+        if set_to_none or p.grad is None:
+            p.grad = None
+        else:
+            p.grad.data[...] = 0
+
+
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Scale the gradients in place so that their joint norm is at most ``max_norm``.
 

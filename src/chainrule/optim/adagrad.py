@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .optimizer import Optimizer, with_weight_decay
+from .options import NONNEGATIVE
 
 
 class Adagrad(Optimizer):
@@ -29,17 +30,14 @@ class Adagrad(Optimizer):
         ``ε`` (default 1e-10).
     """
 
+    OPTIONS = {**Optimizer.OPTIONS, "lr_decay": NONNEGATIVE, "weight_decay": NONNEGATIVE,
+               "initial_accumulator_value": NONNEGATIVE, "eps": NONNEGATIVE}
+
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
                  initial_accumulator_value=0.0, eps=1e-10):
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps)
         super().__init__(params, defaults)
-
-    def _check_group(self, group):
-        super()._check_group(group)
-        for key in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
-            if group[key] < 0:
-                raise ValueError(f"Adagrad: invalid {key} {group[key]}")
 
     def _init_state(self, p, group):
         s = np.full_like(p.data, group["initial_accumulator_value"])

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .optimizer import Optimizer, with_weight_decay
+from .options import BETAS, FLAG, NONNEGATIVE
 
 
 class Adam(Optimizer):
@@ -36,25 +37,14 @@ class Adam(Optimizer):
     """
 
     _decoupled = False
+    OPTIONS = {**Optimizer.OPTIONS, "betas": BETAS, "eps": NONNEGATIVE,
+               "weight_decay": NONNEGATIVE, "amsgrad": FLAG}
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False):
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad)
         super().__init__(params, defaults)
-
-    def _check_group(self, group):
-        super()._check_group(group)
-        b1, b2 = group["betas"]
-        for name, b in (("beta1", b1), ("beta2", b2)):
-            if not 0.0 <= b < 1.0:
-                raise ValueError(f"{type(self).__name__}: {name} must be in [0, 1), got {b}")
-        if group["eps"] < 0:
-            raise ValueError(f"{type(self).__name__}: invalid eps {group['eps']}")
-        if group["weight_decay"] < 0:
-            raise ValueError(
-                f"{type(self).__name__}: invalid weight_decay {group['weight_decay']}"
-            )
 
     def _init_state(self, p, group):
         st = {"step": 0, "exp_avg": np.zeros_like(p.data), "exp_avg_sq": np.zeros_like(p.data),

@@ -4,32 +4,39 @@ from __future__ import annotations
 
 import math
 
+from ..errors import StateDictError
 from ..graph import effect
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _scalar
+from .options import FINITE, NONNEGATIVE, Items, Real, check
 
 
 class LRScheduler:
     """Base class: sets each group's ``lr`` from its ``initial_lr`` and the epoch count.
 
-    Subclasses define ``lr_at(base_lr, epoch)``, a closed form of the schedule.
+    Subclasses define ``lr_at(base_lr, epoch)``, a closed form of the schedule, set their
+    options as attributes before calling ``super().__init__`` and name their rules in
+    ``OPTIONS`` (see :mod:`chainrule.optim.options`); the constructor and
+    :meth:`load_state_dict` check them.
     """
 
+    OPTIONS = {"last_epoch": Real(-1, integer=True), "base_lrs": Items(NONNEGATIVE)}
+
     def __init__(self, optimizer, last_epoch=-1):
+        name = type(self).__name__
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(
-                f"{type(self).__name__} needs an Optimizer, got {type(optimizer).__name__}"
-            )
+            raise TypeError(f"{name} needs an Optimizer, got {type(optimizer).__name__}")
+        options = {k: v for k, v in vars(self).items() if k in self.OPTIONS}
+        vars(self).update(check(self.OPTIONS, {**options, "last_epoch": last_epoch}, name))
         self.optimizer = optimizer
         for g in optimizer.param_groups:
-            if last_epoch == -1:
+            if self.last_epoch == -1:
                 g.setdefault("initial_lr", g["lr"])
             elif "initial_lr" not in g:
                 raise KeyError(
-                    f"{type(self).__name__}: resuming at last_epoch={last_epoch} needs "
+                    f"{name}: resuming at last_epoch={self.last_epoch} needs "
                     "'initial_lr' in every parameter group"
                 )
         self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
-        self.last_epoch = last_epoch
         self.step()
 
     def lr_at(self, base_lr, epoch):
@@ -51,24 +58,32 @@ class LRScheduler:
         return {k: v for k, v in vars(self).items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
-        """Restore what :meth:`state_dict` returned."""
-        unknown = set(state_dict) - set(vars(self))
+        """Restore what :meth:`state_dict` returned (its options checked as the constructor
+        checks them)."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict):
+            raise StateDictError(f"{name}: expected a dict, got {type(state_dict).__name__}")
+        unknown = set(state_dict) - set(self.state_dict())
         if unknown:
-            raise KeyError(
-                f"{type(self).__name__}.load_state_dict: unknown entries {sorted(unknown)}"
+            raise StateDictError(f"{name}: unknown entries {sorted(map(str, unknown))}")
+        values = check(self.OPTIONS, {k: _scalar(v) for k, v in state_dict.items()}, name,
+                       StateDictError)
+        lrs = values.get("base_lrs", self.base_lrs)
+        if len(lrs) != len(self.optimizer.param_groups):
+            raise StateDictError(
+                f"{name}: {len(lrs)} base learning rate(s) for "
+                f"{len(self.optimizer.param_groups)} parameter group(s)"
             )
-        for k, v in state_dict.items():
-            v = v.item() if hasattr(v, "item") and not isinstance(v, list) else v
-            setattr(self, k, v)
+        vars(self).update(values)
 
 
 class StepLR(LRScheduler):
     """``η · γ^⌊epoch / step_size⌋``: multiply by ``gamma`` every ``step_size`` epochs."""
 
+    OPTIONS = {**LRScheduler.OPTIONS, "step_size": Real(1, integer=True), "gamma": FINITE}
+
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if int(step_size) != step_size or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
-        self.step_size = int(step_size)
+        self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -78,6 +93,8 @@ class StepLR(LRScheduler):
 
 class ExponentialLR(LRScheduler):
     """``η · γ^epoch``."""
+
+    OPTIONS = {**LRScheduler.OPTIONS, "gamma": FINITE}
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
@@ -91,9 +108,9 @@ class CosineAnnealingLR(LRScheduler):
     """``η_min + (η − η_min) · (1 + cos(π · epoch / T_max)) / 2`` (Loshchilov & Hutter 2017,
     without restarts)."""
 
+    OPTIONS = {**LRScheduler.OPTIONS, "T_max": Real(0, open_low=True), "eta_min": FINITE}
+
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        if T_max <= 0:
-            raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max!r}")
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)

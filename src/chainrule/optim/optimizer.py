@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import StateDictError
 from ..graph import effect
-from ..nn.module import StateDictError
+from ..nn.utils import zero_grads
 from ..tensor import Tensor
+from .options import NONNEGATIVE, Real, check
 
-_REQUIRED = object()
+# numbers kept in a parameter's state besides its buffers (arrays shaped like it)
+_STATE_NUMBERS = {"step": Real(0, integer=True)}
 
 
 class Optimizer:
@@ -30,10 +33,16 @@ class Optimizer:
     ----------
     state : dict
         Per-parameter buffers (``state[p]`` is a dict of NumPy arrays and numbers).
+    OPTIONS : dict
+        Class attribute: the rule each hyper-parameter follows (see
+        :mod:`chainrule.optim.options`), applied to the defaults, to every group added and
+        to every group loaded. NaN and infinite values are always refused.
     """
 
+    OPTIONS = {"lr": NONNEGATIVE, "initial_lr": NONNEGATIVE}
+
     def __init__(self, params, defaults):
-        self.defaults = dict(defaults)
+        self.defaults = self._check_group(defaults, type(self).__name__)
         self.param_groups = []
         self.state = {}
         if isinstance(params, Tensor):
@@ -81,26 +90,29 @@ class Optimizer:
         full = dict(self.defaults)
         full.update(group)
         full["params"] = params
-        missing = [k for k, v in full.items() if v is _REQUIRED]
-        if missing:
-            raise TypeError(f"{type(self).__name__}: missing required option {missing[0]!r}")
-        self._check_group(full)
-        self.param_groups.append(full)
+        where = f"{type(self).__name__}: parameter group {len(self.param_groups)}"
+        self.param_groups.append(self._check_group(full, where))
 
-    def _check_group(self, group):
-        """Validate one group's hyper-parameters (subclasses raise ValueError)."""
-        if group.get("lr", 0) < 0:
-            raise ValueError(f"{type(self).__name__}: invalid learning rate {group['lr']}")
+    def _check_group(self, group, where, error=ValueError):
+        """``group`` with its hyper-parameters checked against ``OPTIONS`` and each other.
+
+        The one check of the constructor's defaults, ``add_param_group`` and
+        ``load_state_dict``; raises ``error`` naming ``where``, the option and its value.
+        """
+        group = check(self.OPTIONS, group, where, error)
+        problem = self._conflict(group)
+        if problem:
+            raise error(f"{where}: {problem}")
+        return group
+
+    def _conflict(self, group):
+        """What is wrong with a combination of valid options (None when nothing is)."""
+        return None
 
     @effect  # cr.compile replays these two whole
     def zero_grad(self, set_to_none=True):
         """Forget the gradients: set ``p.grad`` to None (default) or fill it with zeros."""
-        for g in self.param_groups:
-            for p in g["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
-                else:
-                    p.grad.data[...] = 0
+        zero_grads((p for g in self.param_groups for p in g["params"]), set_to_none)
 
     @effect
     def step(self, closure=None):
@@ -159,10 +171,12 @@ class Optimizer:
         name = f"{type(self).__name__}.load_state_dict"
         try:
             groups, state = state_dict["param_groups"], state_dict["state"]
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, IndexError):
+            groups = state = None
+        if not isinstance(groups, (list, tuple)) or not isinstance(state, dict):
             raise StateDictError(
-                f"{name}: expected a dict with 'state' and 'param_groups'"
-            ) from None
+                f"{name}: expected a dict with 'state' (a dict) and 'param_groups' (a list)"
+            )
         if len(groups) != len(self.param_groups):
             raise StateDictError(
                 f"{name}: the state dict has {len(groups)} parameter group(s), "
@@ -170,24 +184,31 @@ class Optimizer:
             )
         merged, params = [], []
         for i, (saved, own) in enumerate(zip(groups, self.param_groups)):
-            if len(saved["params"]) != len(own["params"]):
+            where = f"{name}: parameter group {i}"
+            keys = saved.get("params") if isinstance(saved, dict) else None
+            if not isinstance(keys, (list, tuple)) or not all(
+                isinstance(_scalar(k), int) and not isinstance(_scalar(k), bool) for k in keys
+            ):
+                raise StateDictError(f"{where} is not a dict with a 'params' list of indices")
+            if len(keys) != len(own["params"]):
                 raise StateDictError(
-                    f"{name}: group {i} has {len(saved['params'])} parameters in the state "
-                    f"dict but {len(own['params'])} in the optimizer"
+                    f"{where} has {len(keys)} parameters in the state dict but "
+                    f"{len(own['params'])} in the optimizer"
                 )
-            unknown = set(saved) - set(self.defaults) - {"params", "initial_lr"}
+            unknown = set(saved) - set(self.OPTIONS) - {"params"}
             if unknown:
                 raise StateDictError(
-                    f"{name}: group {i} has option(s) {', '.join(sorted(unknown))} that "
-                    f"{type(self).__name__} does not have; was it saved by another optimizer?"
+                    f"{where} has option(s) {', '.join(map(str, sorted(unknown, key=str)))} "
+                    f"that {type(self).__name__} does not have; was it saved by another "
+                    "optimizer?"
                 )
             group = dict(own)
             group.update({k: _scalar(v) for k, v in saved.items() if k != "params"})
+            group = self._check_group(group, where, StateDictError)
             merged.append(group)
-            params.extend((key, p, group) for key, p in zip(saved["params"], own["params"]))
+            params.extend((_scalar(key), p, group) for key, p in zip(keys, own["params"]))
         new_state = {}
         for key, p, group in params:
-            key = _scalar(key)
             saved = state.get(key, state.get(str(key)))
             if saved is not None:
                 new_state[p] = self._restore_state(name, key, p, group, saved)
@@ -197,23 +218,34 @@ class Optimizer:
 
     def _restore_state(self, name, key, p, group, saved):
         st = self._init_state(p, group)
+        if not isinstance(saved, dict):
+            raise StateDictError(f"{name}: the state of parameter {key} is not a dict")
         for k, v in saved.items():
-            if k not in st or k.startswith("_"):
+            if not isinstance(k, str) or k not in st or k.startswith("_"):
                 raise StateDictError(
                     f"{name}: unknown buffer {k!r} for parameter {key}; "
                     f"{type(self).__name__} keeps "
                     f"{', '.join(k for k in sorted(st) if not k.startswith('_')) or 'no buffers'}"
                 )
-            arr = v.data if isinstance(v, Tensor) else v
-            if isinstance(arr, np.ndarray) and arr.ndim > 0:
-                if arr.shape != p.shape:
-                    raise StateDictError(
-                        f"{name}: buffer {k!r} of parameter {key} has shape {arr.shape}, "
-                        f"but the parameter has shape {p.shape}"
-                    )
-                st[k] = arr.astype(p.dtype, copy=True)
-            else:
-                st[k] = _scalar(arr)
+            if k in _STATE_NUMBERS:
+                st[k] = check(_STATE_NUMBERS, {k: _scalar(v)}, f"{name}: parameter {key}",
+                              StateDictError)[k]
+                continue
+            try:
+                arr = np.asarray(v.data if isinstance(v, Tensor) else v)
+            except (ValueError, TypeError):  # ragged lists
+                arr = np.asarray(None)
+            if arr.dtype.kind not in "biuf":
+                raise StateDictError(
+                    f"{name}: buffer {k!r} of parameter {key} has dtype {arr.dtype}, "
+                    "expected numbers"
+                )
+            if arr.shape != p.shape:
+                raise StateDictError(
+                    f"{name}: buffer {k!r} of parameter {key} has shape {arr.shape}, "
+                    f"but the parameter has shape {p.shape}"
+                )
+            st[k] = arr.astype(p.dtype, copy=True)
         return st
 
     def __repr__(self):

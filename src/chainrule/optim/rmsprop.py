@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .optimizer import Optimizer, with_weight_decay
+from .options import FLAG, NONNEGATIVE
 
 
 class RMSprop(Optimizer):
@@ -32,17 +33,14 @@ class RMSprop(Optimizer):
         Divide by an estimate of the variance instead of the second moment.
     """
 
+    OPTIONS = {**Optimizer.OPTIONS, "alpha": NONNEGATIVE, "eps": NONNEGATIVE,
+               "weight_decay": NONNEGATIVE, "momentum": NONNEGATIVE, "centered": FLAG}
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                  centered=False):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered)
         super().__init__(params, defaults)
-
-    def _check_group(self, group):
-        super()._check_group(group)
-        for key in ("alpha", "eps", "weight_decay", "momentum"):
-            if group[key] < 0:
-                raise ValueError(f"RMSprop: invalid {key} {group[key]}")
 
     def _init_state(self, p, group):
         st = {"step": 0, "square_avg": np.zeros_like(p.data), "_d": np.empty_like(p.data)}

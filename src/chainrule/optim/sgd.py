@@ -6,6 +6,7 @@ import numpy as np
 
 from ..compiler import Live
 from .optimizer import Optimizer, bump_versions, with_weight_decay
+from .options import FINITE, FLAG, NONNEGATIVE
 
 
 class SGD(Optimizer):
@@ -29,20 +30,19 @@ class SGD(Optimizer):
         Nesterov momentum (needs ``momentum > 0`` and ``dampening = 0``).
     """
 
+    OPTIONS = {**Optimizer.OPTIONS, "momentum": NONNEGATIVE, "dampening": FINITE,
+               "weight_decay": NONNEGATIVE, "nesterov": FLAG}
+
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov)
         super().__init__(params, defaults)
 
-    def _check_group(self, group):
-        super()._check_group(group)
-        if group["momentum"] < 0:
-            raise ValueError(f"SGD: invalid momentum {group['momentum']}")
-        if group["weight_decay"] < 0:
-            raise ValueError(f"SGD: invalid weight_decay {group['weight_decay']}")
+    def _conflict(self, group):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
+            return "nesterov momentum needs momentum > 0 and dampening = 0"
+        return None
 
     def _init_state(self, p, group):
         return {"momentum_buffer": None, "_d": np.empty_like(p.data)}
