@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import secrets
 import zipfile
@@ -65,7 +66,9 @@ def save(obj, path):
     path = os.fspath(path)
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(obj, arrays, [], "obj")
-    header = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree}, ensure_ascii=False)
+    header = json.dumps(
+        {"format": FORMAT, "version": VERSION, "tree": tree, "tree_crc32": _tree_crc32(tree)}
+    )
     if path.endswith(".safetensors"):
         st = require("safetensors.numpy", "files", "saving .safetensors files")
         contiguous = {n: np.ascontiguousarray(a) for n, a in arrays.items()}
@@ -128,6 +131,11 @@ def _encode(obj, arrays, keys, where):
         f"cannot save {where}: values of type {type(obj).__name__} are not supported "
         "(Tensors, NumPy arrays, int, float, bool, str, None, dicts, lists, tuples)"
     )
+
+
+def _tree_crc32(tree):
+    # the header's own checksum: safetensors checks nothing in its metadata (zip would)
+    return zlib.crc32(json.dumps(tree).encode("ascii"))
 
 
 def _crc32(a):
@@ -193,6 +201,15 @@ def _fsync_directory(directory):
 
 # --------------------------------------------------------------------------- loading
 
+# A deflated stream expands at most about 1032 times (RFC 1951's longest match per
+# code); a zip entry claiming more is a lie, told to make the reader allocate.
+_DEFLATE_RATIO = 1032
+_READ_CHUNK = 1 << 20
+_MAX_NDIM = 64
+_ST_DTYPES = {  # safetensors names of the dtypes a Tensor holds
+    "BOOL", "U8", "I8", "U16", "I16", "U32", "I32", "U64", "I64", "F16", "F32", "F64",
+}
+
 
 def load(path):
     """Load what :func:`save` wrote, without ever unpickling.
@@ -214,13 +231,23 @@ def load(path):
     ------
     CheckpointError
         Naming the path and the reason: no such file, empty, truncated or corrupt,
-        a pickle, an entry holding Python objects, or a file without chainrule's header
-        (not written by ``cr.save``).
+        a pickle, an entry holding Python objects or of a dtype a Tensor cannot hold,
+        entries whose sizes do not add up, a header that does not match the entries,
+        or a file without chainrule's header (not written by ``cr.save``). Nothing
+        else: any damage to a file gives this error or, where it is harmless, the
+        saved content.
+
+    Notes
+    -----
+    Memory is bounded by the file: an array is allocated only once its entry is known
+    to hold that many bytes (a compressed ``.npz`` entry may expand at most as far as
+    deflate can, about 1032 times).
     """
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
             head = f.read(16)
+            size = os.fstat(f.fileno()).st_size
     except FileNotFoundError:
         raise CheckpointError(path, "no such file") from None
     except IsADirectoryError:
@@ -230,9 +257,9 @@ def load(path):
     if not head:
         raise CheckpointError(path, "the file is empty")
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        tree, arrays = _read_npz(path)
+        reader = _load_npz
     elif len(head) >= 9 and head[8:9] == b"{":
-        tree, arrays = _read_safetensors(path)
+        reader = _load_safetensors
     elif head[:1] == b"\x80" and len(head) > 1 and 2 <= head[1] <= 5:
         raise CheckpointError(
             path, "is a Python pickle; chainrule never loads pickles, which can run any code"
@@ -244,9 +271,18 @@ def load(path):
             path, "not a chainrule checkpoint (neither .npz nor safetensors content)"
         )
     try:
-        return _decode(path, tree, arrays)
+        return reader(path, size)
+    except CheckpointError:
+        raise
     except RecursionError:
         raise CheckpointError(path, f"corrupt {_HEADER!r} header (nested too deeply)") from None
+    except Exception as e:  # zipfile, NumPy and safetensors report damage in many ways
+        raise CheckpointError(path, f"truncated or corrupt file ({_first_line(e)})") from None
+
+
+def _first_line(e):
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 def _no_header(path):
@@ -255,72 +291,141 @@ def _no_header(path):
     )
 
 
-def _read_npz(path):
-    try:
-        with zipfile.ZipFile(path) as zf:
-            entries = {n[:-4]: n for n in zf.namelist() if n.endswith(".npy")}
-            if _HEADER not in entries:
-                raise _no_header(path)
-            header_array = _read_npz_entry(path, zf, entries[_HEADER])
-            if header_array.dtype != np.uint8 or header_array.ndim != 1:
-                raise CheckpointError(path, f"corrupt {_HEADER!r} header entry")
-            tree = _parse_header(path, header_array.tobytes().decode("utf-8", errors="replace"))
-            arrays = {}
-            for name in _array_names(path, tree):
-                if name not in entries:
-                    raise CheckpointError(path, f"truncated or corrupt: entry {name!r} is missing")
-                arrays[name] = _read_npz_entry(path, zf, entries[name])
-    except CheckpointError:
-        raise
-    except Exception as e:  # zipfile and NumPy report damage in many ways
-        raise CheckpointError(path, f"truncated or corrupt file ({e})") from None
-    return tree, arrays
+class _Entries:
+    """The arrays of one file by name, each read when the header first refers to it."""
+
+    def __init__(self, path, names, read):
+        self.path, self.left, self.taken, self.read = path, set(names), set(), read
+
+    def take(self, name):
+        if name not in self.left:
+            raise CheckpointError(
+                self.path, f"corrupt {_HEADER!r} header: entry {name!r} is "
+                + ("referred to twice" if name in self.taken else "missing")
+            )
+        self.left.remove(name)
+        self.taken.add(name)
+        return self.read(name)
+
+    def check_all_taken(self):
+        if self.left:
+            raise CheckpointError(
+                self.path, f"corrupt {_HEADER!r} header: it does not mention entry "
+                f"{sorted(self.left)[0]!r}"
+            )
 
 
-def _read_npz_entry(path, zf, entry):
-    name = entry[:-4]
+def _load_npz(path, size):
+    with zipfile.ZipFile(path) as zf:
+        members = _npz_members(path, zf, size)
+        if _HEADER not in members:
+            raise _no_header(path)
+        header_array = _read_npz_entry(path, zf, members.pop(_HEADER), _HEADER)
+        if header_array.dtype != np.uint8 or header_array.ndim != 1:
+            raise CheckpointError(path, f"corrupt {_HEADER!r} header entry")
+        tree = _parse_header(path, header_array.tobytes().decode("utf-8", errors="replace"))
+        entries = _Entries(path, members, lambda n: _read_npz_entry(path, zf, members[n], n))
+        return _decode(path, tree, entries)
+
+
+def _npz_members(path, zf, size):
+    """``{array name: ZipInfo}``, after checking that the entries' sizes add up."""
+    members, spans = {}, []
+    for info in zf.infolist():
+        name = info.filename
+        if not name.endswith(".npy"):
+            raise CheckpointError(path, f"corrupt: unexpected zip member {name!r}")
+        if name[:-4] in members:
+            raise CheckpointError(path, f"corrupt: entry {name[:-4]!r} appears twice")
+        if info.compress_type == zipfile.ZIP_STORED:
+            plausible = info.file_size == info.compress_size
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            plausible = info.file_size <= _DEFLATE_RATIO * info.compress_size + 1024
+        else:
+            raise CheckpointError(
+                path, f"entry {name[:-4]!r} uses zip compression method {info.compress_type}; "
+                "chainrule reads stored or deflated entries"
+            )
+        if not plausible or info.header_offset + info.compress_size > size:
+            raise CheckpointError(
+                path, f"truncated or corrupt: entry {name[:-4]!r} claims {info.file_size} "
+                f"bytes from {info.compress_size} in a file of {size}"
+            )
+        members[name[:-4]] = info
+        spans.append((info.header_offset, info.header_offset + info.compress_size, name))
+    spans.sort()
+    for (_, end, a), (start, _, b) in zip(spans, spans[1:]):
+        if start < end:
+            raise CheckpointError(path, f"corrupt: zip entries {a!r} and {b!r} overlap")
+    return members
+
+
+def _read_npz_entry(path, zf, info, name):
+    """One ``.npy`` entry, allocated only once its header's size matches the entry's."""
     readers = {
         (1, 0): np.lib.format.read_array_header_1_0,
         (2, 0): np.lib.format.read_array_header_2_0,
     }
-    with zf.open(entry) as fp:
-        version = np.lib.format.read_magic(fp)
-        if version not in readers:
-            raise CheckpointError(path, f"entry {name!r} uses unsupported .npy version {version}")
-        shape, _, dtype = readers[version](fp)
-        header_size = fp.tell()
-    if dtype.hasobject:
-        raise CheckpointError(
-            path, f"entry {name!r} holds Python objects (pickled data), which chainrule refuses"
-        )
-    if dtype.kind not in _KINDS:
-        raise CheckpointError(path, f"entry {name!r} has unsupported dtype {dtype}")
-    needed = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if needed + header_size > zf.getinfo(entry).file_size:
-        raise CheckpointError(path, f"truncated or corrupt: entry {name!r} is too short")
-    with zf.open(entry) as fp:
-        return np.lib.format.read_array(fp, allow_pickle=False)
+    with zf.open(info) as fp:
+        try:
+            version = np.lib.format.read_magic(fp)
+            if version not in readers:
+                raise CheckpointError(
+                    path, f"entry {name!r} uses unsupported .npy version {version}"
+                )
+            shape, fortran, dtype = readers[version](fp)
+        except ValueError as e:  # NumPy's word for a garbled .npy header
+            raise CheckpointError(
+                path, f"truncated or corrupt: entry {name!r} has a bad .npy header "
+                f"({_first_line(e)})"
+            ) from None
+        if dtype.hasobject:
+            raise CheckpointError(
+                path, f"entry {name!r} holds Python objects (pickled data), which chainrule "
+                "refuses"
+            )
+        if dtype.kind not in _KINDS or dtype.shape:
+            raise CheckpointError(path, f"entry {name!r} has unsupported dtype {dtype}")
+        if len(shape) > _MAX_NDIM or any(d < 0 for d in shape):
+            raise CheckpointError(path, f"corrupt: entry {name!r} has shape {shape}")
+        count = math.prod(shape)
+        if fp.tell() + count * dtype.itemsize != info.file_size:
+            raise CheckpointError(
+                path, f"truncated or corrupt: entry {name!r} of shape {shape} and dtype "
+                f"{dtype} needs {count * dtype.itemsize} bytes of data, the entry holds "
+                f"{info.file_size - fp.tell()}"
+            )
+        out = np.empty(count, dtype=dtype)
+        buf = out.view(np.uint8)
+        done = 0
+        while done < buf.size:
+            chunk = fp.read(min(_READ_CHUNK, buf.size - done))
+            if not chunk:
+                raise CheckpointError(path, f"truncated or corrupt: entry {name!r} is too short")
+            buf[done:done + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
+            done += len(chunk)
+        if fp.read(1):  # also makes zipfile check the entry's CRC at its end
+            raise CheckpointError(path, f"truncated or corrupt: entry {name!r} is too long")
+    if fortran:
+        return out.reshape(shape[::-1]).transpose()
+    return out.reshape(shape)
 
 
-def _read_safetensors(path):
+def _load_safetensors(path, size):
     st = require("safetensors", "files", "loading .safetensors files")
-    try:
-        with st.safe_open(path, framework="np") as f:
-            header = (f.metadata() or {}).get(_HEADER)
-            if header is None:
-                raise _no_header(path)
-            tree = _parse_header(path, header)
-            keys = set(f.keys())
-            arrays = {}
-            for name in _array_names(path, tree):
-                if name not in keys:
-                    raise CheckpointError(path, f"corrupt: entry {name!r} is missing")
-                arrays[name] = np.array(f.get_tensor(name))
-    except CheckpointError:
-        raise
-    except Exception as e:  # safetensors reports all damage as its own SafetensorError
-        raise CheckpointError(path, f"truncated or corrupt file ({e})") from None
-    return tree, arrays
+    with st.safe_open(path, framework="np") as f:
+        header = (f.metadata() or {}).get(_HEADER)
+        if header is None:
+            raise _no_header(path)
+        tree = _parse_header(path, header)
+
+        def read(name):
+            dtype = f.get_slice(name).get_dtype()
+            if dtype not in _ST_DTYPES:
+                raise CheckpointError(path, f"entry {name!r} has unsupported dtype {dtype}")
+            return f.get_tensor(name)
+
+        return _decode(path, tree, _Entries(path, f.keys(), read))
 
 
 def _parse_header(path, header):
@@ -331,76 +436,76 @@ def _parse_header(path, header):
     if not isinstance(meta, dict) or meta.get("format") != FORMAT or "tree" not in meta:
         raise _no_header(path)
     version = meta.get("version")
-    if not isinstance(version, int) or version > VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version > VERSION:
         raise CheckpointError(
             path, f"format version {version!r} is newer than this chainrule reads ({VERSION})"
         )
+    if "tree_crc32" in meta or set(meta) != {"format", "version", "tree"}:  # else: older file
+        if meta.get("tree_crc32") != _tree_crc32(meta["tree"]):
+            raise CheckpointError(path, f"corrupt {_HEADER!r} header (fails its checksum)")
     return meta["tree"]
 
 
-def _array_names(path, tree):
-    """Names of the array entries the structure refers to; checks the structure's shape."""
-    names, stack = [], [tree]
-    while stack:
-        node = stack.pop()
-        if not isinstance(node, dict):
-            raise CheckpointError(path, f"corrupt {_HEADER!r} header")
-        if node.get("type") == "array":
-            names.append(node.get("name"))
-        elif node.get("type") in ("dict", "list", "tuple"):
-            items = node.get("items")
-            if not isinstance(items, list):
-                raise CheckpointError(path, f"corrupt {_HEADER!r} header")
-            is_dict = node["type"] == "dict"
-            for item in items:
-                if is_dict and not (isinstance(item, list) and len(item) == 2):
-                    raise CheckpointError(path, f"corrupt {_HEADER!r} header")
-                stack.append(item[1] if is_dict else item)
-    if not all(isinstance(n, str) for n in names):
-        raise CheckpointError(path, f"corrupt {_HEADER!r} header")
-    return names
+def _decode(path, tree, entries):
+    """The saved object from its header ``tree``, reading each entry the tree refers to."""
 
+    def corrupt(why):
+        return CheckpointError(path, f"corrupt {_HEADER!r} header ({why})")
 
-def _check_array(path, node, a):
-    """The entry with the shape and dtype the header records (safetensors stores 0-d as 1-d)."""
-    shape, dtype, crc = node.get("shape"), node.get("dtype"), node.get("crc32")
-    if (
-        not isinstance(shape, list)
-        or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
-        or a.size != int(np.prod(shape, dtype=np.int64))
-        or dtype != a.dtype.name
-    ):
-        raise CheckpointError(
-            path,
-            f"corrupt: entry {node['name']!r} has shape {a.shape} and dtype {a.dtype}, "
-            f"but the header says {shape} and {dtype}",
-        )
-    if crc != _crc32(a):
-        raise CheckpointError(path, f"corrupt: entry {node['name']!r} fails its checksum")
-    return a.reshape(shape)
-
-
-def _decode(path, tree, arrays):
     def decode(node):
-        kind = node.get("type")
+        kind = node.get("type") if isinstance(node, dict) else None
         if kind == "array":
-            a = _check_array(path, node, arrays[node["name"]])
-            return a[()] if node.get("scalar") else Tensor(a)
+            return _array(path, node, entries, corrupt)
         if kind == "value":
             value = node.get("value")
             if value is not None and not isinstance(value, (bool, int, float, str)):
-                raise CheckpointError(path, f"corrupt {_HEADER!r} header")
+                raise corrupt(f"a value of type {type(value).__name__}")
             return value
+        items = node.get("items") if kind in ("dict", "list", "tuple") else None
+        if not isinstance(items, list):
+            raise corrupt(f"a node {str(node)[:60]}")
         if kind == "dict":
             out = {}
-            for key, child in node["items"]:
+            for item in items:
+                if not (isinstance(item, list) and len(item) == 2):
+                    raise corrupt("a dict item that is not a [key, value] pair")
+                key = item[0]
                 if isinstance(key, bool) or not isinstance(key, (str, int)):
-                    raise CheckpointError(path, f"corrupt {_HEADER!r} header")
-                out[key] = decode(child)
+                    raise corrupt(f"a dict key {key!r}")
+                if key in out:
+                    raise corrupt(f"the dict key {key!r} twice")
+                out[key] = decode(item[1])
             return out
-        if kind in ("list", "tuple"):
-            items = [decode(child) for child in node["items"]]
-            return items if kind == "list" else tuple(items)
-        raise CheckpointError(path, f"corrupt {_HEADER!r} header (unknown node {kind!r})")
+        items = [decode(child) for child in items]
+        return items if kind == "list" else tuple(items)
 
-    return decode(tree)
+    out = decode(tree)
+    entries.check_all_taken()
+    return out
+
+
+def _array(path, node, entries, corrupt):
+    """The entry an array node refers to, with the shape, dtype and checksum it records
+    (safetensors stores 0-d arrays as 1-d)."""
+    name, shape, dtype = node.get("name"), node.get("shape"), node.get("dtype")
+    crc, scalar = node.get("crc32"), node.get("scalar", False)
+    if (
+        not isinstance(name, str)
+        or not isinstance(shape, list)
+        or len(shape) > _MAX_NDIM
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+        or not isinstance(scalar, bool)
+        or (scalar and shape)
+    ):
+        raise corrupt(f"an array node {str(node)[:80]}")
+    a = entries.take(name)
+    if a.size != math.prod(shape) or dtype != a.dtype.name:
+        raise CheckpointError(
+            path,
+            f"corrupt: entry {name!r} has shape {a.shape} and dtype {a.dtype}, "
+            f"but the header says {shape} and {dtype}",
+        )
+    if crc != _crc32(a):
+        raise CheckpointError(path, f"corrupt: entry {name!r} fails its checksum")
+    a = a.reshape(shape)
+    return a[()] if scalar else Tensor(a)
