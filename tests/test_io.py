@@ -107,6 +107,7 @@ def test_round_trip_of_awkward_keys(tmp_path, fmt):
         "__array_0__": np.full(2, 3.0),
         "": np.arange(2.0),
         "ü nicode": [np.ones(2), (1, "x")],
+        "lone \ud800 surrogate": np.ones(3),  # not UTF-8: a fallback entry name
         -1: "negative int key",
     }
     cr.save(saved, path)

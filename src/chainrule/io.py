@@ -80,12 +80,22 @@ def save(obj, path):
 
 def _array_name(path_keys, arrays):
     name = "/".join(str(k) for k in path_keys)
-    # zip entry names must survive every platform's zipfile, which rewrites backslashes
-    if not name or name.startswith("__") or "\x00" in name or "\\" in name or name in arrays:
+    # zip entry names must survive every platform's zipfile, which rewrites backslashes,
+    # and be UTF-8 (a str key may hold a lone surrogate; the JSON header escapes it)
+    if (not name or name.startswith("__") or "\x00" in name or "\\" in name or name in arrays
+            or not _utf8(name)):
         name = f"__array_{len(arrays)}__"
     while name in arrays:  # a user's key that happens to look like a fallback name
         name = f"__array_{len(arrays)}_{secrets.token_hex(2)}__"
     return name
+
+
+def _utf8(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _encode(obj, arrays, keys, where):
