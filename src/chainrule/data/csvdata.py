@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,18 +62,36 @@ class Table:
         return len(self.X)
 
 
+# A number in a CSV file: ASCII digits with an optional sign, decimal point and exponent,
+# or inf, infinity or nan in any case (read, then refused as not finite), between ASCII
+# blanks. Python's float() takes more: "1_000", Arabic-Indic or fullwidth digits ("١٢٣",
+# "１２３") and Unicode spaces, which in a data file are typos or another locale's numbers.
+_NUMBER = re.compile(
+    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))"
+)
+_BLANKS = " \t\r\n\f\v"
+
+
+def parse_number(text):
+    """The value of ``text`` if it is a number in read_csv's grammar, else None.
+
+    The grammar is ASCII: digits, an optional sign, decimal point and exponent
+    (``-1.5e3``), or ``inf``/``infinity``/``nan`` in any case, with blanks around.
+    Each string it takes has the value ``float()`` gives it; ``float()`` also takes
+    underscores and non-ASCII digits, which this refuses.
+    """
+    s = text.strip(_BLANKS)
+    return float(s) if _NUMBER.fullmatch(s) else None
+
+
 def _is_number(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return parse_number(text) is not None
 
 
 def _sort_key(values):
     """Sort numerically when every label reads as a number ("2" before "10"), else as text."""
     if all(not isinstance(v, bool) and _is_number(str(v)) for v in values):
-        return lambda v: (float(str(v)), str(v))
+        return lambda v: (parse_number(str(v)), str(v))
     return str
 
 
@@ -146,13 +165,11 @@ def _column_index(path, header, name, role):
 
 
 def _number(path, line, column, text):
-    s = text.strip()
-    if not s:
+    if not text.strip(_BLANKS):
         raise CSVError(path, "empty value (missing values are not supported)", line, column)
-    try:
-        value = float(s)
-    except ValueError:
-        raise CSVError(path, f"{text!r} is not a number", line, column) from None
+    value = parse_number(text)
+    if value is None:
+        raise CSVError(path, f"{text!r} is not a number", line, column)
     if not math.isfinite(value):
         raise CSVError(path, f"{text!r} is not a finite number", line, column)
     return value
@@ -189,7 +206,8 @@ def read_csv(path, target=None, *, features=None, labels=False, classes=None, de
     CSVError
         A :class:`~chainrule.errors.UserError` naming the file, row and column: missing
         file, empty file, no header, a row with the wrong number of fields, an empty or
-        non-numeric value, a missing column, an unknown class label.
+        non-numeric value (numbers as :func:`parse_number` reads them), a missing
+        column, an unknown class label.
     """
     path = os.fspath(path)
     rows = _read_rows(path, delimiter)
