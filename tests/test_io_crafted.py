@@ -103,17 +103,32 @@ def refused(tmp_path, data, *words, suffix=".npz"):
     return message
 
 
-def peak_bytes(path):
-    """Peak memory traced while loading ``path`` (NumPy reports its arrays to tracemalloc)."""
+def load_traced(path):
+    """What cr.load gives (None for a CheckpointError, which must be one line) and the peak
+    memory traced meanwhile (NumPy reports its arrays to tracemalloc)."""
     tracemalloc.start()
     try:
-        cr.load(path)
-    except crio.CheckpointError:
-        pass
+        loaded = cr.load(path)
+    except crio.CheckpointError as e:
+        assert "\n" not in str(e)
+        loaded = None
     finally:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    return peak
+    return loaded, peak
+
+
+def peak_bytes(path):
+    return load_traced(path)[1]
+
+
+def refused_or_well_formed(path, data):
+    """The fuzz tests' property: a CheckpointError or content of the promised kinds, and
+    memory never more than a few times the file."""
+    path.write_bytes(data)
+    loaded, peak = load_traced(path)
+    assert loaded is None or well_formed(loaded)
+    assert peak < 64 * len(data) + (2 << 20), (peak, len(data))
 
 
 X = np.arange(6.0)
@@ -505,20 +520,7 @@ def test_fuzz_crafted_npz_files_load_well_formed_or_are_refused(tmp_path, tree, 
     for name, descr, shape, fortran, n_bytes in entries:
         members.append((name, npy(descr, shape, bytes(range(n_bytes)), fortran)))
     data = npz_file(tree, members, zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED)
-    path = tmp_path / "crafted.npz"
-    with open(path, "wb") as f:
-        f.write(data)
-    tracemalloc.start()
-    try:
-        loaded = cr.load(path)
-    except crio.CheckpointError as e:
-        assert "\n" not in str(e)
-        loaded = None
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    assert loaded is None or well_formed(loaded)
-    assert peak < 64 * len(data) + (2 << 20), (peak, len(data))
+    refused_or_well_formed(tmp_path / "crafted.npz", data)
 
 
 ST_NUMPY = {"F64": "float64", "F32": "float32", "F16": "float16", "I64": "int64",
@@ -549,14 +551,7 @@ def test_fuzz_crafted_safetensors_files_load_well_formed_or_are_refused(tmp_path
         nodes = nodes_of(tree)
         nodes[draw.draw(st.integers(0, len(nodes) - 1))][draw.draw(FIELDS)] = draw.draw(
             JSON_VALUES)
-    path = tmp_path / "crafted.safetensors"
-    path.write_bytes(st_file(blobs, tree))
-    try:
-        loaded = cr.load(path)
-    except crio.CheckpointError as e:
-        assert "\n" not in str(e)
-        return
-    assert well_formed(loaded)
+    refused_or_well_formed(tmp_path / "crafted.safetensors", st_file(blobs, tree))
 
 
 def test_fuzz_helpers_build_loadable_files(tmp_path):
@@ -630,16 +625,4 @@ def test_fuzz_edited_headers_and_entries_of_a_real_checkpoint(tmp_path, draw, de
             entries[name] = entries[name][:cut] if cut < 0 else entries[name] + bytes(cut)
     data = npz_file(tree, list(entries.items()),
                     zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED)
-    path = tmp_path / "edited.npz"
-    path.write_bytes(data)
-    tracemalloc.start()
-    try:
-        loaded = cr.load(path)
-    except crio.CheckpointError as e:
-        assert "\n" not in str(e)
-        loaded = None
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    assert loaded is None or well_formed(loaded)
-    assert peak < 64 * len(data) + (2 << 20), (peak, len(data))
+    refused_or_well_formed(tmp_path / "edited.npz", data)
