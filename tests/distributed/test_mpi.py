@@ -120,8 +120,10 @@ def test_cli_train_on_two_ranks_gives_the_one_process_model(mpi, tmp_path, capsy
     args = ["train", "data.csv", "--target", "y", "--epochs", "6", "--batch-size", "25",
             "--hidden", "8,8", "--seed", "3"]  # 144 training rows: shards of 13/12 and 11/11
     extra = ["--output-filename", tmp_path / "logs"] if mpi else []
-    r = launch(["-m", "chainrule.cli", *args, "--out", "two"], tmp_path, extra=extra)
+    r = launch([HERE / "ranks_cli.py", *args, "--out", "two"], tmp_path, extra=extra)
     assert r.returncode == 0, r.stdout + r.stderr
+    assert (tmp_path / "saves-rank0.txt").read_text() == "model.npz\n"
+    assert not (tmp_path / "saves-rank1.txt").exists()  # rank 0 alone writes the model
     assert r.stdout.count("Trained a 3-8-8-1 tanh network") == 1
     assert "data-parallel on 2 processes" in r.stdout
     if mpi:  # Open MPI wrote each rank's output apart: rank 1 printed nothing
