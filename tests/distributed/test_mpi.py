@@ -42,9 +42,10 @@ def _launcher():
     return cmd, openmpi
 
 
-def launch(argv, cwd, timeout=TIMEOUT, extra=()):
+def launch(argv, cwd, timeout=TIMEOUT, extra=(), env=None):
     cmd, _ = _launcher()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ, **(env or {}),
+               PYTHONPATH=os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")]))
     return subprocess.run([*cmd, *extra, sys.executable, *map(str, argv)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -108,23 +109,27 @@ def test_a_failing_rank_ends_the_job_with_its_error(mpi, tmp_path, mode, message
     assert "rank 0 was not ended" not in out
 
 
-def _table(path, n=180):
+def _table(path, n=180, labels=False):
     rng = np.random.default_rng(4)
     X = rng.normal(size=(n, 3))
     y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2]
+    if labels:
+        y = np.array(["low", "mid", "high"])[(y > -0.5).astype(int) + (y > 0.5)]
     path.write_text("a,b,c,y\n" + "".join(f"{a},{b},{c},{t}\n" for (a, b, c), t in zip(X, y)))
 
 
-def test_cli_train_on_two_ranks_gives_the_one_process_model(mpi, tmp_path, capsys):
-    _table(tmp_path / "data.csv")
+@pytest.mark.parametrize("loss", ["mse", "cross-entropy"])
+def test_cli_train_on_two_ranks_gives_the_one_process_model(mpi, tmp_path, capsys, loss):
+    _table(tmp_path / "data.csv", labels=loss == "cross-entropy")
     args = ["train", "data.csv", "--target", "y", "--epochs", "6", "--batch-size", "25",
-            "--hidden", "8,8", "--seed", "3"]  # 144 training rows: shards of 13/12 and 11/11
+            "--hidden", "8,8", "--seed", "3", "--loss", loss]  # 144 rows: 13/12, ..., 11/11
+    shape = "3-8-8-1" if loss == "mse" else "3-8-8-3"
     extra = ["--output-filename", tmp_path / "logs"] if mpi else []
     r = launch([HERE / "ranks_cli.py", *args, "--out", "two"], tmp_path, extra=extra)
     assert r.returncode == 0, r.stdout + r.stderr
     assert (tmp_path / "saves-rank0.txt").read_text() == "model.npz\n"
     assert not (tmp_path / "saves-rank1.txt").exists()  # rank 0 alone writes the model
-    assert r.stdout.count("Trained a 3-8-8-1 tanh network") == 1
+    assert r.stdout.count(f"Trained a {shape} tanh network") == 1
     assert "data-parallel on 2 processes" in r.stdout
     if mpi:  # Open MPI wrote each rank's output apart: rank 1 printed nothing
         logs = {p.parent.name: p.read_text() for p in (tmp_path / "logs").rglob("std*")
@@ -144,3 +149,14 @@ def test_cli_train_on_two_ranks_gives_the_one_process_model(mpi, tmp_path, capsy
     one, two = (cr.load(tmp_path / d / "model.npz")["state"] for d in ("one", "two"))
     diff = max(float(np.abs(np.asarray(one[k]) - np.asarray(two[k])).max()) for k in one)
     assert diff <= 1e-12, diff
+
+
+def test_cli_error_on_one_rank_ends_the_job(mpi, tmp_path):
+    # Rank 0 goes on into training and waits for rank 1 in the model check; rank 1's
+    # error (exit status 2, as in one process) must end both.
+    _table(tmp_path / "data.csv")
+    r = launch([HERE / "ranks_cli.py", "train", "data.csv", "--target", "y", "--epochs", "2"],
+               tmp_path, timeout=60, env={"FAIL_ON_RANK1": "1"})
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "chainrule train: error: rank 1 cannot read the file (on purpose)" in r.stderr
+    assert not (tmp_path / "model.npz").exists()
