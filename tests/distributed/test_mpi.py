@@ -160,3 +160,15 @@ def test_cli_error_on_one_rank_ends_the_job(mpi, tmp_path):
     assert r.returncode == 2, r.stdout + r.stderr
     assert "chainrule train: error: rank 1 cannot read the file (on purpose)" in r.stderr
     assert not (tmp_path / "model.npz").exists()
+
+
+def test_the_readme_script_runs_on_two_ranks(mpi, tmp_path):
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Training on several processes"):]
+    code = section[section.index("```python\n") + 10:]
+    code = code[:code.index("```")]
+    (tmp_path / "script.py").write_text(code)
+    r = launch([tmp_path / "script.py"], tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    state = cr.load(tmp_path / "ckpt.npz")
+    assert set(state["model"]) == {"0.weight", "0.bias", "2.weight", "2.bias"}
