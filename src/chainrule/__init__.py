@@ -99,7 +99,7 @@ __version__ = "0.1.0"
 
 # Subpackages with optional dependencies or a heavier import are loaded on first use,
 # so `import chainrule` stays fast and needs NumPy only.
-_LAZY_SUBMODULES = ("nn", "optim", "data", "io", "viz", "explorer", "bench")
+_LAZY_SUBMODULES = ("nn", "optim", "data", "io", "viz", "explorer", "bench", "distributed")
 _LAZY_NAMES = {"save": "io", "load": "io", "compile": "compiler"}
 
 

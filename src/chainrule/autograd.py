@@ -308,6 +308,11 @@ def _shared(g, dtype):
         or not g.flags.writeable
 
 
+# Called as hook(leaves) at the end of every backward() with the leaves it reached (a dict
+# keyed by tensor): how cr.nn.parallel.DistributedDataParallel averages gradients.
+post_backward_hooks = []
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     """Accumulate into ``.grad`` of the leaves the gradient of ``tensors``.
 
@@ -321,7 +326,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     if create_graph:
         for leaf, g in leaves.items():
             leaf.grad = g if leaf.grad is None else leaf.grad + g
-        return
+    else:
+        _accumulate_all(leaves)
+    for hook in tuple(post_backward_hooks):
+        hook(leaves)
+
+
+def _accumulate_all(leaves):
     seen = set()
     tracer = mode.tracer
     for leaf, g in leaves.items():

@@ -65,13 +65,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args._run(args) or 0)
+        rc = int(args._run(args) or 0)
     except UserError as e:
         print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        rc = 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        rc = 130
+    if rc and "chainrule.distributed" in sys.modules:  # one rank failing ends the MPI job:
+        sys.modules["chainrule.distributed"].end_job(rc)  # the others wait in a collective
+    return rc
 
 
 if __name__ == "__main__":  # pragma: no cover

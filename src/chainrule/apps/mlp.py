@@ -82,10 +82,10 @@ class Trained:
         return cls(model, config, scaling)
 
 
-def _loss(kind, out, y):
+def _loss(kind, out, y, reduction="mean"):
     if kind == "mse":
-        return nn.functional.mse_loss(out, y.reshape(-1, 1))
-    return nn.functional.cross_entropy(out, y)
+        return nn.functional.mse_loss(out, y.reshape(-1, 1), reduction=reduction)
+    return nn.functional.cross_entropy(out, y, reduction=reduction)
 
 
 def train(table, hidden=(16,), activation="tanh", loss="mse", optimizer="adam", lr=None,
@@ -113,6 +113,11 @@ def train(table, hidden=(16,), activation="tanh", loss="mse", optimizer="adam", 
     progress : Progress, optional
         Advanced once per epoch.
 
+    Under a process group of several ranks (``cr.distributed``) it trains data-parallel:
+    every rank reads all rows, and each global batch of ``batch_size`` rows is split
+    between the ranks, so the model is the one a single process trains (to rounding).
+    The validation figures in ``history`` are then computed on rank 0 only.
+
     Returns
     -------
     trained : Trained
@@ -120,7 +125,11 @@ def train(table, hidden=(16,), activation="tanh", loss="mse", optimizer="adam", 
         ``train`` and ``val`` loss per epoch, and ``val_accuracy`` (classification) or
         ``val_rmse`` (regression, in the target's units) at the end.
     """
+    from .. import distributed
     from ..data import DataLoader, train_val_split
+
+    rank, size = (distributed.get_rank(), distributed.get_world_size()) \
+        if distributed.is_initialized() else (0, 1)
 
     X, y = table.X, table.y
     classification = loss == "cross-entropy"
@@ -150,6 +159,7 @@ def train(table, hidden=(16,), activation="tanh", loss="mse", optimizer="adam", 
               "hidden": [int(h) for h in hidden], "activation": activation, "loss": loss,
               "n_out": n_out}
     model = build(X.shape[1], hidden, n_out, activation, seed)
+    net = model if size == 1 else nn.parallel.DistributedDataParallel(model)
     trained = Trained(model, config, scaling)
     lr = DEFAULT_LR[optimizer] if lr is None else lr
     if optimizer == "sgd":
@@ -162,19 +172,28 @@ def train(table, hidden=(16,), activation="tanh", loss="mse", optimizer="adam", 
         total = 0.0
         for xb, yb in loader:
             opt.zero_grad()
-            value = _loss(loss, model(tensor(xb)), yb)
+            if size == 1:
+                value = _loss(loss, model(tensor(xb)), yb)
+                part = value.item() * len(xb)
+            else:  # this rank's rows' share of the batch's mean; DDP averages over ranks
+                mine = slice(rank, None, size)
+                value = _loss(loss, net(tensor(xb[mine])), yb[mine], "sum") * (size / len(xb))
+                part = value.item() * len(xb) / size
             value.backward()
             opt.step()
-            total += value.item() * len(xb)
-        history["train"].append(total / len(X))
-        if Xv is not None:
+            total += part
+        if size > 1:
+            total = np.array(total)
+            distributed.all_reduce(total)
+        history["train"].append(float(total) / len(X))
+        if Xv is not None and rank == 0:
             history["val"].append(evaluate(trained, Xv, yv))
         if progress is not None:
             progress.update(1)
             progress.set_postfix_str(f"loss {history['train'][-1]:.4g}")
         if not np.isfinite(history["train"][-1]):
             raise UserError(f"training diverged (loss {history['train'][-1]}); try a smaller --lr")
-    if Xv is not None:
+    if Xv is not None and rank == 0:
         pred = trained.predict(Xv)
         if classification:
             history["val_accuracy"] = float(np.mean(pred == yv))

@@ -64,6 +64,7 @@ def _check(args):
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import distributed
     from ..data import read_csv
     from ..errors import UserError
     from ..progress import Progress
@@ -71,23 +72,29 @@ def run(args: argparse.Namespace) -> int:
     from .common import output_folder
 
     _check(args)
+    if not distributed.is_initialized():  # under mpirun/srun: data-parallel over its ranks
+        distributed.init_process_group()
+    lead, size = distributed.get_rank() == 0, distributed.get_world_size()
     classification = args.loss == "cross-entropy"
     table = read_csv(args.csv, target=args.target, labels=classification)
     if classification and len(table.classes) < 2:
         raise UserError(f"{args.csv}: column {args.target!r} has only one class label")
     out = output_folder(args.out)
-    with Progress(args.epochs, desc="training", disable=args.no_progress) as bar:
+    with Progress(args.epochs, desc="training", disable=args.no_progress or not lead) as bar:
         trained, history = mlp.train(
             table, hidden=args.hidden, activation=args.activation, loss=args.loss,
             optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
             batch_size=args.batch_size, val_fraction=args.val_fraction, seed=args.seed,
             progress=bar)
+    if not lead:  # rank 0 alone writes the files and the report
+        return 0
     model_path = out / MODEL
     trained.save(model_path)
 
     shape = "-".join(str(w) for w in [table.X.shape[1], *args.hidden, trained.config["n_out"]])
     print(f"Trained a {shape} {args.activation} network on {len(table)} rows of {args.csv} "
-          f"({args.epochs} epochs, {args.optimizer}).")
+          f"({args.epochs} epochs, {args.optimizer}"
+          + (f", data-parallel on {size} processes)." if size > 1 else ")."))
     line = f"Final {args.loss} loss: training {history['train'][-1]:.4g}"
     if history["val"]:
         line += f", validation {history['val'][-1]:.4g}"

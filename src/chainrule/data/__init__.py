@@ -7,12 +7,14 @@ from .csvdata import CSVError, Table, encode_labels, read_csv
 from .curves import FIGURE_5_3, FIGURE_5_3_LABELS, figure_5_3
 from .digits import load_digits
 from .loader import DataLoader, split_indices, train_val_split
+from .sampler import DistributedSampler
 
 __all__ = [
     "FIGURE_5_3",
     "FIGURE_5_3_LABELS",
     "CSVError",
     "DataLoader",
+    "DistributedSampler",
     "Table",
     "encode_labels",
     "figure_5_3",

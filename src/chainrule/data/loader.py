@@ -105,34 +105,48 @@ class DataLoader:
     *arrays : array_like or Tensor
         Arrays with the same number of samples along the first axis.
     batch_size : int, default 32
-    shuffle : bool, default True
+    shuffle : bool, default True (False when a sampler is given)
     seed : int or None, default 0
         Seed of the shuffling generator (None: fresh randomness from the OS).
     drop_last : bool, default False
         Skip the last batch when it is smaller than ``batch_size``.
+    sampler : iterable of int, optional
+        The sample indices of each epoch, in order, e.g. a
+        :class:`~chainrule.data.DistributedSampler` (then ``shuffle`` must not be True:
+        the sampler shuffles).
     """
 
-    def __init__(self, *arrays, batch_size=32, shuffle=True, seed=0, drop_last=False):
+    def __init__(self, *arrays, batch_size=32, shuffle=None, seed=0, drop_last=False,
+                 sampler=None):
         self.arrays, self.n_samples = _as_arrays(arrays, "DataLoader")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
         self.batch_size = int(batch_size)
-        self.shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True exclude each other (the "
+                             "sampler sets the order; e.g. DistributedSampler(shuffle=True))")
+        self.sampler = sampler
+        self.shuffle = sampler is None if shuffle is None else bool(shuffle)
         self.drop_last = bool(drop_last)
         self.seed = seed
         self._rng = np.random.default_rng(seed)
 
     def __len__(self):
+        n = self.n_samples if self.sampler is None else len(self.sampler)
         if self.drop_last:
-            return self.n_samples // self.batch_size
-        return math.ceil(self.n_samples / self.batch_size)
+            return n // self.batch_size
+        return math.ceil(n / self.batch_size)
 
     def __iter__(self):
         n, bs = self.n_samples, self.batch_size
-        order = self._rng.permutation(n) if self.shuffle else None
-        for b in range(len(self)):
+        if self.sampler is not None:
+            order = np.fromiter(self.sampler, dtype=np.intp)
+            n = len(order)
+        else:
+            order = self._rng.permutation(n) if self.shuffle else None
+        for b in range(n // bs if self.drop_last else math.ceil(n / bs)):
             if order is None:
                 idx = slice(b * bs, min((b + 1) * bs, n))
             else:
@@ -142,5 +156,6 @@ class DataLoader:
     def __repr__(self):
         return (
             f"DataLoader(n_samples={self.n_samples}, batch_size={self.batch_size}, "
-            f"shuffle={self.shuffle}, seed={self.seed!r}, drop_last={self.drop_last})"
+            f"shuffle={self.shuffle}, seed={self.seed!r}, drop_last={self.drop_last}"
+            + (f", sampler={self.sampler!r})" if self.sampler is not None else ")")
         )

@@ -4,7 +4,7 @@
 >>> net = cr.nn.Sequential(cr.nn.Linear(1, 3), cr.nn.Tanh(), cr.nn.Linear(3, 1))
 """
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .layers import ACTIVATIONS, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .module import Module, Parameter, Sequential, StateDictError
 
@@ -21,5 +21,6 @@ __all__ = [
     "Tanh",
     "functional",
     "init",
+    "parallel",
     "utils",
 ]
