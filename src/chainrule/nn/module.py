@@ -25,8 +25,19 @@ class Parameter(Tensor):
     requires_grad : bool
         Whether optimizers train it (default True).
 
+    Notes
+    -----
     Its ``name`` (e.g. ``"0.weight"``) is set when it is assigned to a module and
     updated as that module becomes a child of another, so graph drawings can label it.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> lin = cr.nn.Linear(2, 1)
+    >>> isinstance(lin.weight, cr.nn.Parameter), lin.weight.requires_grad
+    (True, True)
+    >>> cr.nn.Sequential(lin).state_dict().keys()
+    dict_keys(['0.weight', '0.bias'])
     """
 
     __slots__ = ()
