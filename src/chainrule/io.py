@@ -32,7 +32,15 @@ _KINDS = "biuf"  # bool, integer, unsigned, floating: the dtypes a Tensor holds
 
 
 class CheckpointError(UserError):
-    """A file that cannot be saved or loaded as a chainrule checkpoint; names the path and why."""
+    """A file that cannot be saved or loaded as a chainrule checkpoint; names the path and why.
+
+    Examples
+    --------
+    >>> cr.load("missing.npz")
+    Traceback (most recent call last):
+        ...
+    chainrule.io.CheckpointError: missing.npz: no such file
+    """
 
     def __init__(self, path, reason):
         self.path, self.reason = path, reason
@@ -61,6 +69,14 @@ def save(obj, path):
     renamed over ``path``; an exception mid-save removes the temporary file and leaves
     any previous ``path`` untouched. After a hard kill a hidden ``.NAME.*.tmp`` file may
     remain; it is safe to delete.
+
+    Examples
+    --------
+    >>> net = cr.nn.Linear(2, 1)
+    >>> opt = cr.optim.Adam(net.parameters(), lr=0.01)
+    >>> cr.save({"model": net.state_dict(), "opt": opt.state_dict(), "epoch": 3}, "ckpt.npz")
+    >>> cr.load("ckpt.npz")["epoch"]
+    3
     """
     path = os.fspath(path)
     arrays: dict[str, np.ndarray] = {}
@@ -216,6 +232,16 @@ def load(path):
         Naming the path and the reason: no such file, empty, truncated or corrupt,
         a pickle, an entry holding Python objects, or a file without chainrule's header
         (not written by ``cr.save``).
+
+    Examples
+    --------
+    >>> net = cr.nn.Linear(2, 1)
+    >>> cr.save(net.state_dict(), "net.npz")
+    >>> sd = cr.load("net.npz")
+    >>> sorted(sd), type(sd["weight"]).__name__
+    (['bias', 'weight'], 'Tensor')
+    >>> cr.nn.Linear(2, 1).load_state_dict(sd)           # (missing, unexpected) keys
+    ([], [])
     """
     path = os.fspath(path)
     try:

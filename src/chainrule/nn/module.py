@@ -12,7 +12,15 @@ from ..tensor import Tensor
 
 
 class StateDictError(ChainruleError, ValueError):
-    """A state dict that does not fit its module or optimizer (missing, extra or mis-shaped)."""
+    """A state dict that does not fit its module or optimizer (missing, extra or mis-shaped).
+
+    Examples
+    --------
+    >>> cr.nn.Linear(2, 1).load_state_dict({"weight": np.zeros((3, 3)), "bias": np.zeros(1)})
+    Traceback (most recent call last):
+        ...
+    chainrule.nn.module.StateDictError: Linear.load_state_dict: 'weight' has shape (3, 3) ...
+    """
 
 
 class Parameter(Tensor):
@@ -36,8 +44,8 @@ class Parameter(Tensor):
     >>> lin = cr.nn.Linear(2, 1)
     >>> isinstance(lin.weight, cr.nn.Parameter), lin.weight.requires_grad
     (True, True)
-    >>> cr.nn.Sequential(lin).state_dict().keys()
-    dict_keys(['0.weight', '0.bias'])
+    >>> list(cr.nn.Sequential(lin).state_dict())      # named as they sit in the model
+    ['0.weight', '0.bias']
     """
 
     __slots__ = ()
@@ -64,6 +72,21 @@ class Module:
     Subclasses assign :class:`Parameter` and :class:`Module` attributes in ``__init__``
     (after calling ``super().__init__()``) and define ``forward``; calling the module
     calls ``forward``.
+
+    Examples
+    --------
+    >>> class TwoLayer(cr.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = cr.nn.Linear(1, 3)
+    ...         self.out = cr.nn.Linear(3, 1)
+    ...     def forward(self, x):
+    ...         return self.out(cr.tanh(self.hidden(x)))
+    >>> net = TwoLayer()
+    >>> [name for name, _ in net.named_parameters()]
+    ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+    >>> net(cr.ones(5, 1)).shape
+    (5, 1)
     """
 
     def __init__(self):
@@ -256,6 +279,18 @@ class Sequential(Module):
     """Modules applied one after another: ``Sequential(Linear(1, 3), Tanh(), Linear(3, 1))``.
 
     Children are named ``"0"``, ``"1"``, …; indexing, ``len`` and iteration work as on a list.
+
+    Examples
+    --------
+    >>> net = cr.nn.Sequential(cr.nn.Linear(1, 3), cr.nn.Tanh(), cr.nn.Linear(3, 1))
+    >>> net
+    Sequential(
+      (0): Linear(in_features=1, out_features=3, bias=True)
+      (1): Tanh()
+      (2): Linear(in_features=3, out_features=1, bias=True)
+    )
+    >>> net(cr.ones(4, 1)).shape, net[0].weight.shape
+    ((4, 1), (3, 1))
     """
 
     def __init__(self, *modules):

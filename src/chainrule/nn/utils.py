@@ -33,6 +33,15 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     -------
     float
         The norm before clipping.
+
+    Examples
+    --------
+    >>> x = cr.tensor([3.0, 4.0], requires_grad=True)
+    >>> (0.5 * (x * x).sum()).backward()                 # x.grad = (3, 4), norm 5
+    >>> cr.nn.utils.clip_grad_norm_([x], max_norm=1.0)   # returns the norm before clipping
+    5.0
+    >>> x.grad
+    tensor([0.6, 0.8])
     """
     grads = _grads(parameters)
     max_norm = float(max_norm)
@@ -58,7 +67,16 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
 
 def clip_grad_value_(parameters, clip_value):
-    """Clip every gradient element in place to ``[-clip_value, clip_value]``."""
+    """Clip every gradient element in place to ``[-clip_value, clip_value]``.
+
+    Examples
+    --------
+    >>> x = cr.tensor([3.0, -0.5], requires_grad=True)
+    >>> (0.5 * (x * x).sum()).backward()
+    >>> cr.nn.utils.clip_grad_value_([x], 1.0)
+    >>> x.grad
+    tensor([ 1. , -0.5])
+    """
     c = float(clip_value)
     for g in _grads(parameters):
         np.clip(g, -c, c, out=g)

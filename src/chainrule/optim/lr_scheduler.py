@@ -12,6 +12,13 @@ class LRScheduler:
     """Base class: sets each group's ``lr`` from its ``initial_lr`` and the epoch count.
 
     Subclasses define ``lr_at(base_lr, epoch)``, a closed form of the schedule.
+
+    Examples
+    --------
+    >>> opt = cr.optim.SGD([cr.tensor([1.0], requires_grad=True)], lr=0.1)
+    >>> sched = cr.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    >>> isinstance(sched, cr.optim.lr_scheduler.LRScheduler), sched.state_dict() is not None
+    (True, True)
     """
 
     def __init__(self, optimizer, last_epoch=-1):
@@ -63,7 +70,20 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    """``η · γ^⌊epoch / step_size⌋``: multiply by ``gamma`` every ``step_size`` epochs."""
+    """``η · γ^⌊epoch / step_size⌋``: multiply by ``gamma`` every ``step_size`` epochs.
+
+    Examples
+    --------
+    >>> opt = cr.optim.SGD([cr.tensor([1.0], requires_grad=True)], lr=0.1)
+    >>> sched = cr.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    >>> lrs = []
+    >>> for epoch in range(5):
+    ...     opt.step()                   # the epoch's training steps
+    ...     sched.step()
+    ...     lrs.append(sched.get_last_lr()[0])
+    >>> lrs
+    [0.1, 0.05, 0.05, 0.025, 0.025]
+    """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         if int(step_size) != step_size or step_size < 1:
@@ -77,7 +97,16 @@ class StepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """``η · γ^epoch``."""
+    """``η · γ^epoch``.
+
+    Examples
+    --------
+    >>> opt = cr.optim.SGD([cr.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = cr.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    >>> sched.step(); sched.step()
+    >>> sched.get_last_lr()
+    [0.25]
+    """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
@@ -89,7 +118,16 @@ class ExponentialLR(LRScheduler):
 
 class CosineAnnealingLR(LRScheduler):
     """``η_min + (η − η_min) · (1 + cos(π · epoch / T_max)) / 2`` (Loshchilov & Hutter 2017,
-    without restarts)."""
+    without restarts).
+
+    Examples
+    --------
+    >>> opt = cr.optim.SGD([cr.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = cr.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4)
+    >>> sched.step(); sched.step()       # halfway: (1 + cos(π/2)) / 2
+    >>> sched.get_last_lr()
+    [0.5]
+    """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         if T_max <= 0:

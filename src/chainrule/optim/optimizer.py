@@ -30,6 +30,13 @@ class Optimizer:
     ----------
     state : dict
         Per-parameter buffers (``state[p]`` is a dict of NumPy arrays and numbers).
+
+    Examples
+    --------
+    >>> net = cr.nn.Linear(2, 1)
+    >>> opt = cr.optim.SGD([{"params": [net.weight]}, {"params": [net.bias], "lr": 0.0}], lr=0.1)
+    >>> [g["lr"] for g in opt.param_groups]          # a group's own value wins over the default
+    [0.1, 0.0]
     """
 
     def __init__(self, params, defaults):
