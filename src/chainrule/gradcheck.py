@@ -112,6 +112,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, raise_exception=Tru
     -------
     True, or raises :class:`~chainrule.errors.GradcheckError` naming the input, the
     element and both values (returns False instead with ``raise_exception=False``).
+
+    Examples
+    --------
+    >>> x = cr.tensor([[1.0, 2.0]], requires_grad=True)
+    >>> W = cr.tensor(np.random.default_rng(0).normal(size=(2, 3)), requires_grad=True)
+    >>> cr.gradcheck(lambda a, b: cr.tanh(a @ b), [x, W])
+    True
     """
     try:
         _check(fn, inputs, eps, atol, rtol, max_full, n_directions, seed)
@@ -190,6 +197,12 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     """Check second derivatives: gradcheck of ``x, v -> grad(fn(x), x, v, create_graph=True)``.
 
     The gradients of the outputs ``v`` (random by default) are checked as inputs too.
+
+    Examples
+    --------
+    >>> x = cr.tensor([0.3, -1.2], requires_grad=True)
+    >>> cr.gradgradcheck(lambda a: (cr.sin(a) * a).sum(), [x])
+    True
     """
     xs, diff = _prepare(inputs)
     outs = _outputs(fn, xs)

@@ -19,6 +19,14 @@ class CSVError(UserError):
     The message is one line naming the file, and where it applies the row (1-based as a
     text editor counts lines; the header is row 1) and the column. The same facts are
     kept in the attributes ``path``, ``row`` and ``column`` (None where not applicable).
+
+    Examples
+    --------
+    >>> _ = open("houses.csv", "w").write("rooms,area,price\\n3,70.5,210\\n4,four,250\\n")
+    >>> cr.data.read_csv("houses.csv", target="price")
+    Traceback (most recent call last):
+        ...
+    chainrule.data.csvdata.CSVError: houses.csv, row 3, column 'area': 'four' is not a number
     """
 
     def __init__(self, path, reason, row=None, column=None):
@@ -49,6 +57,13 @@ class Table:
         With ``labels=True``, the class label of each index (``classes[y[i]]``).
     path : str
         The file read.
+
+    Examples
+    --------
+    >>> _ = open("houses.csv", "w").write("rooms,area,price\\n3,70.5,210\\n4,80,250\\n")
+    >>> table = cr.data.read_csv("houses.csv", target="price")
+    >>> table.feature_names, table.X.shape, table.y, len(table)
+    (('rooms', 'area'), (2, 2), array([210., 250.]), 2)
     """
 
     X: np.ndarray
@@ -111,6 +126,13 @@ def encode_labels(values, classes=None):
     indices : ndarray of int64, shape (n,)
     classes : tuple
         ``classes[indices[i]] == values[i]``.
+
+    Examples
+    --------
+    >>> cr.data.encode_labels(["cat", "dog", "cat"])
+    (array([0, 1, 0]), ('cat', 'dog'))
+    >>> cr.data.encode_labels([2, 10, 2])              # numbers sort as numbers
+    (array([0, 1, 0]), (2, 10))
     """
     vals = values.tolist() if isinstance(values, np.ndarray) else list(values)
     if classes is None:
@@ -208,6 +230,17 @@ def read_csv(path, target=None, *, features=None, labels=False, classes=None, de
         file, empty file, no header, a row with the wrong number of fields, an empty or
         non-numeric value (numbers as :func:`parse_number` reads them), a missing
         column, an unknown class label.
+
+    Examples
+    --------
+    >>> text = "length,width,kind\\n5.1,3.5,setosa\\n7.0,3.2,versicolor\\n"
+    >>> _ = open("iris.csv", "w").write(text)
+    >>> table = cr.data.read_csv("iris.csv", target="kind", labels=True)
+    >>> table.X
+    array([[5.1, 3.5],
+           [7. , 3.2]])
+    >>> table.y, table.classes
+    (array([0, 1]), ('setosa', 'versicolor'))
     """
     path = os.fspath(path)
     rows = _read_rows(path, delimiter)

@@ -37,6 +37,14 @@ def figure_5_3(name, n=50, seed=0, dtype=np.float64):
     -------
     x, t : ndarray of shape (n, 1)
         Inputs in ascending order, and their targets.
+
+    Examples
+    --------
+    >>> x, t = cr.data.figure_5_3("sin")
+    >>> x.shape, t.shape, bool(np.allclose(t, np.sin(np.pi * x)))
+    ((50, 1), (50, 1), True)
+    >>> cr.data.FIGURE_5_3
+    ('square', 'sin', 'abs', 'step')
     """
     if name not in _TARGETS:
         raise ValueError(

@@ -28,6 +28,14 @@ def load_digits(test_fraction=0.25, seed=0, dtype=np.float32):
     X_train, y_train, X_test, y_test : ndarray
         Features of shape (n, 64), pixel intensities scaled to [0, 1] (value / 16), and
         labels of shape (n,), int64 digits 0–9.
+
+    Examples
+    --------
+    >>> X_train, y_train, X_test, y_test = cr.data.load_digits()     # needs scikit-learn
+    >>> X_train.shape, X_test.shape, X_train.dtype, float(X_train.max())
+    ((1347, 64), (450, 64), dtype('float32'), 1.0)
+    >>> sorted(set(y_test.tolist())) == list(range(10))
+    True
     """
     datasets = require("sklearn.datasets", "data", "the 8x8 digits data set")
     dtype = np.dtype(dtype)

@@ -37,6 +37,12 @@ def split_indices(n, fraction, seed=0, stratify=None, name="fraction"):
     ``stratify`` (one label per sample) each class is split in that proportion, so
     both parts keep the class frequencies. Both index arrays are shuffled. ``name`` is
     the parameter named in error messages.
+
+    Examples
+    --------
+    >>> keep, held_out = cr.data.split_indices(10, 0.3, seed=0)
+    >>> len(keep), len(held_out), sorted(np.concatenate([keep, held_out])) == list(range(10))
+    (7, 3, True)
     """
     _check_fraction(fraction, name)
     if n < 2:
@@ -84,6 +90,14 @@ def train_val_split(*arrays, val_fraction=0.2, seed=0, stratify=None):
     tuple of ndarray
         All training parts first, then all validation parts, in the order given:
         ``X_train, y_train, X_val, y_val = train_val_split(X, y)``.
+
+    Examples
+    --------
+    >>> X, y = np.arange(20.0).reshape(10, 2), np.arange(10) % 2
+    >>> X_train, y_train, X_val, y_val = cr.data.train_val_split(X, y, val_fraction=0.2,
+    ...                                                          stratify=y)
+    >>> X_train.shape, X_val.shape, sorted(y_val.tolist())   # one sample of each class held out
+    ((8, 2), (2, 2), [0, 1])
     """
     arrs, n = _as_arrays(arrays, "train_val_split")
     train, val = split_indices(n, val_fraction, seed=seed, stratify=stratify, name="val_fraction")
@@ -114,6 +128,15 @@ class DataLoader:
         The sample indices of each epoch, in order, e.g. a
         :class:`~chainrule.data.DistributedSampler` (then ``shuffle`` must not be True:
         the sampler shuffles).
+
+    Examples
+    --------
+    >>> X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    >>> loader = cr.data.DataLoader(X, y, batch_size=4, shuffle=True, seed=0)
+    >>> len(loader), [xb.shape for xb, yb in loader]
+    (3, [(4, 2), (4, 2), (2, 2)])
+    >>> sorted(np.concatenate([yb for _, yb in loader]).tolist()) == list(range(10))  # each once
+    True
     """
 
     def __init__(self, *arrays, batch_size=32, shuffle=None, seed=0, drop_last=False,

@@ -36,8 +36,20 @@ class DistributedSampler:
         The same on every rank.
     drop_last : bool, default False
 
+    Notes
+    -----
     Use with ``DataLoader(X, y, batch_size=b, sampler=sampler)``: ``b`` is then the
     batch of one rank.
+
+    Examples
+    --------
+    >>> shards = [list(cr.data.DistributedSampler(10, num_replicas=2, rank=r, seed=0))
+    ...           for r in (0, 1)]
+    >>> sorted(shards[0] + shards[1]) == list(range(10))      # disjoint, and they cover
+    True
+    >>> s = cr.data.DistributedSampler(10, num_replicas=2, rank=0)
+    >>> s.set_epoch(1); list(s) != shards[0]                   # a new shuffle per epoch
+    True
     """
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,

@@ -31,14 +31,31 @@ from __future__ import annotations
 
 
 def create_app(allowed_hosts=None):
-    """The explorer's FastAPI app (see :func:`chainrule.explorer.app.create_app`)."""
+    """The explorer's FastAPI app (see :func:`chainrule.explorer.app.create_app`).
+
+    Examples
+    --------
+    >>> from chainrule.explorer import create_app
+    >>> app = create_app(allowed_hosts=["127.0.0.1"])      # needs the explore extra (FastAPI)
+    >>> app.title
+    'chainrule explorer'
+    """
     from .app import create_app as _create_app
 
     return _create_app(allowed_hosts=allowed_hosts)
 
 
 def show(width="100%", height=1100):
-    """Show the explorer inline in Jupyter (see :func:`chainrule.explorer.notebook.show`)."""
+    """Show the explorer inline in Jupyter (see :func:`chainrule.explorer.notebook.show`).
+
+    Examples
+    --------
+    >>> import chainrule.explorer
+    >>> view = chainrule.explorer.show(height=600)     # the last line of a cell displays it
+    >>> view.src.startswith("http://127.0.0.1:")
+    True
+    >>> chainrule.explorer.notebook.stop()
+    """
     from .notebook import show as _show
 
     return _show(width=width, height=height)

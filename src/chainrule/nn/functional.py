@@ -37,6 +37,12 @@ def linear(x, weight, bias=None):
     x : Tensor, shape (..., in_features)
     weight : Tensor, shape (out_features, in_features)
     bias : Tensor, shape (out_features,), optional
+
+    Examples
+    --------
+    >>> x, W, b = cr.ones(4, 3), cr.ones(2, 3), cr.tensor([0.0, 1.0])
+    >>> cr.nn.functional.linear(x, W, b)[0]
+    tensor([3., 4.])
     """
     if x.shape[-1:] != weight.shape[-1:]:
         raise ShapeError(
@@ -80,6 +86,16 @@ def mse_loss(input, target, reduction="mean"):
     Notes
     -----
     The text's ``E = ½ Σ (y − t)²`` is ``0.5 * mse_loss(y, t, reduction="sum")``.
+
+    Examples
+    --------
+    >>> y, t = cr.tensor([1.0, 2.0], requires_grad=True), [0.0, 0.0]
+    >>> cr.nn.functional.mse_loss(y, t)                   # (1² + 2²) / 2
+    tensor(2.5, grad_fn=<mse_loss>)
+    >>> E = 0.5 * cr.nn.functional.mse_loss(y, t, reduction="sum")   # the text's ½ Σ (y − t)²
+    >>> E.backward()
+    >>> y.grad                                            # δ = y − t
+    tensor([1., 2.])
     """
     _check_reduction("mse_loss", reduction)
     if np.shape(target) != input.shape:
@@ -124,6 +140,16 @@ def cross_entropy(input, target, reduction="mean"):
     -------
     Tensor
         ``−log softmax(input)[n, target[n]]``, reduced.
+
+    Examples
+    --------
+    >>> logits = cr.tensor([[2.0, 0.0], [0.0, 2.0]], requires_grad=True)
+    >>> loss = cr.nn.functional.cross_entropy(logits, [0, 1])
+    >>> round(loss.item(), 4)                             # −log(e² / (e² + 1))
+    0.1269
+    >>> loss.backward()
+    >>> logits.grad.shape
+    (2, 2)
     """
     _check_reduction("cross_entropy", reduction)
     if input.ndim != 2:
@@ -150,6 +176,14 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     target : Tensor or array_like
         Probabilities (usually 0 or 1), same shape as ``input``.
     reduction : {"mean", "sum", "none"}
+
+    Examples
+    --------
+    >>> bce = cr.nn.functional.binary_cross_entropy_with_logits
+    >>> bce(cr.tensor([1000.0, -1000.0]), cr.tensor([1.0, 0.0]))     # finite at ±1000
+    tensor(0.)
+    >>> round(bce(cr.tensor([0.0]), cr.tensor([1.0])).item(), 4)     # log 2
+    0.6931
     """
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     if np.shape(target) != input.shape:

@@ -30,6 +30,15 @@ class Linear(Module):
     ``weight`` has shape ``(out_features, in_features)``, PyTorch's layout, so ``weight[j, i]``
     is the text's ``w_ji``. Both are initialised uniformly in ``±1/√in_features``, as in
     PyTorch.
+
+    Examples
+    --------
+    >>> layer = cr.nn.Linear(3, 2, generator=np.random.default_rng(0))
+    >>> layer.weight.shape, layer.bias.shape            # weight[j, i] is the text's w_ji
+    ((2, 3), (2,))
+    >>> x = cr.ones(4, 3)
+    >>> bool(np.allclose(layer(x).numpy(), x.numpy() @ layer.weight.numpy().T + layer.bias.numpy()))
+    True
     """
 
     def __init__(self, in_features, out_features, bias=True, *, dtype=np.float64,
@@ -58,28 +67,53 @@ class Linear(Module):
 
 
 class Tanh(Module):
-    """``tanh(x)``, the text's hidden-unit activation (derivative ``1 − tanh²``)."""
+    """``tanh(x)``, the text's hidden-unit activation (derivative ``1 − tanh²``).
+
+    Examples
+    --------
+    >>> cr.nn.Tanh()(cr.tensor([0.0, 100.0]))
+    tensor([0., 1.])
+    """
 
     def forward(self, x):
         return F.tanh(x)
 
 
 class ReLU(Module):
-    """``max(x, 0)``."""
+    """``max(x, 0)``.
+
+    Examples
+    --------
+    >>> cr.nn.ReLU()(cr.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
 
     def forward(self, x):
         return F.relu(x)
 
 
 class Sigmoid(Module):
-    """``1 / (1 + exp(−x))``, computed stably."""
+    """``1 / (1 + exp(−x))``, computed stably.
+
+    Examples
+    --------
+    >>> cr.nn.Sigmoid()(cr.tensor([0.0, 1000.0, -1000.0]))     # no overflow at ±1000
+    tensor([0.5, 1. , 0. ])
+    """
 
     def forward(self, x):
         return F.sigmoid(x)
 
 
 class Softmax(Module):
-    """``softmax(x)`` along ``dim`` (default the last axis), computed stably."""
+    """``softmax(x)`` along ``dim`` (default the last axis), computed stably.
+
+    Examples
+    --------
+    >>> cr.nn.Softmax(dim=1)(cr.tensor([[1.0, 1.0], [0.0, 1000.0]]))
+    tensor([[0.5, 0.5],
+            [0. , 1. ]])
+    """
 
     def __init__(self, dim=-1):
         super().__init__()

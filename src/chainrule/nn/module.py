@@ -22,8 +22,19 @@ class Parameter(Tensor):
     requires_grad : bool
         Whether optimizers train it (default True).
 
+    Notes
+    -----
     Its ``name`` (e.g. ``"0.weight"``) is set when it is assigned to a module and
     updated as that module becomes a child of another, so graph drawings can label it.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> lin = cr.nn.Linear(2, 1)
+    >>> isinstance(lin.weight, cr.nn.Parameter), lin.weight.requires_grad
+    (True, True)
+    >>> list(cr.nn.Sequential(lin).state_dict())      # named as they sit in the model
+    ['0.weight', '0.bias']
     """
 
     __slots__ = ()
@@ -50,6 +61,21 @@ class Module:
     Subclasses assign :class:`Parameter` and :class:`Module` attributes in ``__init__``
     (after calling ``super().__init__()``) and define ``forward``; calling the module
     calls ``forward``.
+
+    Examples
+    --------
+    >>> class TwoLayer(cr.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = cr.nn.Linear(1, 3)
+    ...         self.out = cr.nn.Linear(3, 1)
+    ...     def forward(self, x):
+    ...         return self.out(cr.tanh(self.hidden(x)))
+    >>> net = TwoLayer()
+    >>> [name for name, _ in net.named_parameters()]
+    ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+    >>> net(cr.ones(5, 1)).shape
+    (5, 1)
     """
 
     def __init__(self):
@@ -238,6 +264,18 @@ class Sequential(Module):
     """Modules applied one after another: ``Sequential(Linear(1, 3), Tanh(), Linear(3, 1))``.
 
     Children are named ``"0"``, ``"1"``, …; indexing, ``len`` and iteration work as on a list.
+
+    Examples
+    --------
+    >>> net = cr.nn.Sequential(cr.nn.Linear(1, 3), cr.nn.Tanh(), cr.nn.Linear(3, 1))
+    >>> net
+    Sequential(
+      (0): Linear(in_features=1, out_features=3, bias=True)
+      (1): Tanh()
+      (2): Linear(in_features=3, out_features=1, bias=True)
+    )
+    >>> net(cr.ones(4, 1)).shape, net[0].weight.shape
+    ((4, 1), (3, 1))
     """
 
     def __init__(self, *modules):

@@ -17,7 +17,17 @@ def _grads(parameters):
 
 def zero_grads(parameters, set_to_none=True):
     """Forget the parameters' gradients: ``p.grad = None`` (default), or fill them with zeros
-    in place; what ``Module.zero_grad`` and ``Optimizer.zero_grad`` both do."""
+    in place; what ``Module.zero_grad`` and ``Optimizer.zero_grad`` both do.
+
+    Examples
+    --------
+    >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> (w * w).sum().backward()
+    >>> cr.nn.utils.zero_grads([w], set_to_none=False); w.grad
+    tensor([0., 0.])
+    >>> cr.nn.utils.zero_grads([w]); w.grad is None
+    True
+    """
     for p in parameters:
         if set_to_none or p.grad is None:
             p.grad = None
@@ -43,6 +53,15 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     -------
     float
         The norm before clipping.
+
+    Examples
+    --------
+    >>> x = cr.tensor([3.0, 4.0], requires_grad=True)
+    >>> (0.5 * (x * x).sum()).backward()                 # x.grad = (3, 4), norm 5
+    >>> cr.nn.utils.clip_grad_norm_([x], max_norm=1.0)   # returns the norm before clipping
+    5.0
+    >>> x.grad
+    tensor([0.6, 0.8])
     """
     grads = _grads(parameters)
     max_norm = float(max_norm)
@@ -68,7 +87,16 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
 
 def clip_grad_value_(parameters, clip_value):
-    """Clip every gradient element in place to ``[-clip_value, clip_value]``."""
+    """Clip every gradient element in place to ``[-clip_value, clip_value]``.
+
+    Examples
+    --------
+    >>> x = cr.tensor([3.0, -0.5], requires_grad=True)
+    >>> (0.5 * (x * x).sum()).backward()
+    >>> cr.nn.utils.clip_grad_value_([x], 1.0)
+    >>> x.grad
+    tensor([ 1. , -0.5])
+    """
     c = float(clip_value)
     for g in _grads(parameters):
         np.clip(g, -c, c, out=g)

@@ -28,6 +28,14 @@ class Adagrad(Optimizer):
         Starting value of ``s`` (default 0).
     eps : float
         ``ε`` (default 1e-10).
+
+    Examples
+    --------
+    >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = cr.optim.Adagrad([w], lr=0.1)
+    >>> opt.zero_grad(); (0.5 * (w * w).sum()).backward(); opt.step()
+    >>> w                                # the first step is lr · g / |g|
+    tensor([ 0.9, -1.9], requires_grad=True)
     """
 
     OPTIONS = {**Optimizer.OPTIONS, "lr_decay": NONNEGATIVE, "weight_decay": NONNEGATIVE,

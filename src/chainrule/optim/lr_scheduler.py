@@ -17,6 +17,13 @@ class LRScheduler:
     options as attributes before calling ``super().__init__`` and name their rules in
     ``OPTIONS`` (see :mod:`chainrule.optim.options`); the constructor and
     :meth:`load_state_dict` check them.
+
+    Examples
+    --------
+    >>> opt = cr.optim.SGD([cr.tensor([1.0], requires_grad=True)], lr=0.1)
+    >>> sched = cr.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    >>> isinstance(sched, cr.optim.lr_scheduler.LRScheduler), sched.state_dict() is not None
+    (True, True)
     """
 
     OPTIONS = {"last_epoch": Real(-1, integer=True), "base_lrs": Items(NONNEGATIVE)}
@@ -78,7 +85,20 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    """``η · γ^⌊epoch / step_size⌋``: multiply by ``gamma`` every ``step_size`` epochs."""
+    """``η · γ^⌊epoch / step_size⌋``: multiply by ``gamma`` every ``step_size`` epochs.
+
+    Examples
+    --------
+    >>> opt = cr.optim.SGD([cr.tensor([1.0], requires_grad=True)], lr=0.1)
+    >>> sched = cr.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    >>> lrs = []
+    >>> for epoch in range(5):
+    ...     opt.step()                   # the epoch's training steps
+    ...     sched.step()
+    ...     lrs.append(sched.get_last_lr()[0])
+    >>> lrs
+    [0.1, 0.05, 0.05, 0.025, 0.025]
+    """
 
     OPTIONS = {**LRScheduler.OPTIONS, "step_size": Real(1, integer=True), "gamma": FINITE}
 
@@ -92,7 +112,16 @@ class StepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """``η · γ^epoch``."""
+    """``η · γ^epoch``.
+
+    Examples
+    --------
+    >>> opt = cr.optim.SGD([cr.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = cr.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    >>> sched.step(); sched.step()
+    >>> sched.get_last_lr()
+    [0.25]
+    """
 
     OPTIONS = {**LRScheduler.OPTIONS, "gamma": FINITE}
 
@@ -106,7 +135,16 @@ class ExponentialLR(LRScheduler):
 
 class CosineAnnealingLR(LRScheduler):
     """``η_min + (η − η_min) · (1 + cos(π · epoch / T_max)) / 2`` (Loshchilov & Hutter 2017,
-    without restarts)."""
+    without restarts).
+
+    Examples
+    --------
+    >>> opt = cr.optim.SGD([cr.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = cr.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4)
+    >>> sched.step(); sched.step()       # halfway: (1 + cos(π/2)) / 2
+    >>> sched.get_last_lr()
+    [0.5]
+    """
 
     OPTIONS = {**LRScheduler.OPTIONS, "T_max": Real(0, open_low=True), "eta_min": FINITE}
 

@@ -37,6 +37,13 @@ class Optimizer:
         Class attribute: the rule each hyper-parameter follows (see
         :mod:`chainrule.optim.options`), applied to the defaults, to every group added and
         to every group loaded. NaN and infinite values are always refused.
+
+    Examples
+    --------
+    >>> net = cr.nn.Linear(2, 1)
+    >>> opt = cr.optim.SGD([{"params": [net.weight]}, {"params": [net.bias], "lr": 0.0}], lr=0.1)
+    >>> [g["lr"] for g in opt.param_groups]          # a group's own value wins over the default
+    [0.1, 0.0]
     """
 
     OPTIONS = {"lr": NONNEGATIVE, "initial_lr": NONNEGATIVE}

@@ -31,6 +31,14 @@ class RMSprop(Optimizer):
         ``λ`` and ``μ`` (default 0).
     centered : bool
         Divide by an estimate of the variance instead of the second moment.
+
+    Examples
+    --------
+    >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = cr.optim.RMSprop([w], lr=0.01)
+    >>> opt.zero_grad(); (0.5 * (w * w).sum()).backward(); opt.step()
+    >>> w                                # g / √(0.01 g²) = 10 · sign(g) on the first step
+    tensor([ 0.9, -1.9], requires_grad=True)
     """
 
     OPTIONS = {**Optimizer.OPTIONS, "alpha": NONNEGATIVE, "eps": NONNEGATIVE,

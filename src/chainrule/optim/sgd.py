@@ -28,6 +28,16 @@ class SGD(Optimizer):
         ``μ``, ``τ`` and ``λ`` above (all default 0).
     nesterov : bool
         Nesterov momentum (needs ``momentum > 0`` and ``dampening = 0``).
+
+    Examples
+    --------
+    >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = cr.optim.SGD([w], lr=0.1)
+    >>> E = 0.5 * (w * w).sum()          # ∇E = w
+    >>> opt.zero_grad(); E.backward(); opt.step()
+    >>> w                                # w − 0.1 w
+    tensor([ 0.9, -1.8], requires_grad=True)
+    >>> opt = cr.optim.SGD([w], lr=0.1, momentum=0.9, nesterov=True)   # the variants
     """
 
     OPTIONS = {**Optimizer.OPTIONS, "momentum": NONNEGATIVE, "dampening": FINITE,

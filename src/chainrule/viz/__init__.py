@@ -3,7 +3,7 @@
 >>> import chainrule as cr
 >>> x = cr.tensor(2.0, requires_grad=True)
 >>> g = cr.viz.draw_graph(x * x + x)     # in Jupyter it shows itself
->>> g.save("graph.svg")                  # or .png, .pdf, .dot
+>>> path = g.save("graph.dot")          # .svg, .png and .pdf need Graphviz's dot
 
 The graph is built as plain Python data (:mod:`chainrule.viz.model`), so it can be
 inspected without Graphviz; drawing it needs Graphviz's ``dot`` and the ``graphviz``

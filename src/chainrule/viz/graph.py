@@ -32,7 +32,15 @@ _STYLE = {
 
 
 class GraphvizNotFoundError(UserError, RuntimeError):
-    """Graphviz's ``dot`` program is not installed or not on ``PATH``."""
+    """Graphviz's ``dot`` program is not installed or not on ``PATH``.
+
+    Examples
+    --------
+    >>> issubclass(cr.viz.GraphvizNotFoundError, cr.UserError)   # shown as one line by the CLI
+    True
+    >>> g = cr.viz.draw_graph(cr.tensor(2.0, requires_grad=True) * 3)
+    >>> path = g.save("graph.dot")         # needs no Graphviz; .svg/.png/.pdf raise it without dot
+    """
 
 
 def _install_advice():
@@ -47,7 +55,16 @@ def _install_advice():
 
 
 def format_array(a, max_data=6):
-    """Short text for an array: all of it when it has at most ``max_data`` elements."""
+    """Short text for an array: all of it when it has at most ``max_data`` elements.
+
+    Examples
+    --------
+    >>> from chainrule.viz import format_array
+    >>> format_array(np.array([1.0, 2.5])), format_array(np.array(3.14159))
+    ('[1, 2.5]', '3.142')
+    >>> format_array(np.zeros(9)) is None          # more than max_data elements
+    True
+    """
     a = np.asarray(a)
     if a.size == 1:
         v = a.reshape(-1)[0]
@@ -66,7 +83,16 @@ def _shape_text(shape):
 
 
 def node_lines(n: VizNode, max_data=6):
-    """The lines of text in a node's box (also used by the explorer)."""
+    """The lines of text in a node's box (also used by the explorer).
+
+    Examples
+    --------
+    >>> x = cr.tensor(2.0, requires_grad=True)
+    >>> x.name = "x"
+    >>> g = cr.viz.draw_graph(x * x + x)
+    >>> cr.viz.node_lines(g.find(role="leaf")[0])        # d(x² + x)/dx = 2x + 1 = 5
+    ['x  [leaf]', 'data 2', 'grad 5']
+    """
     if n.kind == "group":
         lines = [n.label]
         if len(n.ops) > 1 or (n.ops and n.role == "module"):
@@ -129,6 +155,15 @@ class Graph:
     grads : str
         ``"compute"`` (∂output/∂value from the engine), ``"attr"`` (the tensors' ``.grad``)
         or ``"none"``.
+
+    Examples
+    --------
+    >>> x = cr.tensor(2.0, requires_grad=True)
+    >>> g = cr.viz.draw_graph(x * x + x)
+    >>> g
+    <Graph: 5 boxes, 6 edges, level 'full' of a graph with 5 nodes; grads 'compute'>
+    >>> [n.label for n in g.find(kind="op")], g.source.startswith("digraph")
+    (['mul', 'add'], True)
     """
 
     def __init__(self, model: Model, full: Model, max_data=6, rankdir="TB", clusters=True):
