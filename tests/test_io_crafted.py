@@ -356,6 +356,15 @@ def test_safetensors_wrong_offsets_shapes_and_garbled_headers(tmp_path, edit, wo
 
 
 @needs_safetensors
+def test_safetensors_entry_claiming_gigabytes_is_refused_without_allocating(tmp_path):
+    big = {"x": {"dtype": "F64", "shape": [2**28], "data_offsets": [0, 2**31]},
+           "__metadata__": {"__chainrule__": header_text(node("x", X))}}
+    data = safetensors_file({}, {}, raw_header=json.dumps(big).encode()) + X.tobytes()
+    refused(tmp_path, data, "truncated or corrupt", suffix=".safetensors")
+    assert peak_bytes(tmp_path / "crafted.safetensors") < 1 << 20
+
+
+@needs_safetensors
 def test_safetensors_duplicate_names_and_unmentioned_entries(tmp_path):
     tree = node("x", X)
     dup = (b'{"x": {"dtype": "F64", "shape": [6], "data_offsets": [0, 48]}, '

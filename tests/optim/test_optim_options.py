@@ -272,3 +272,22 @@ def test_state_dict_error_is_one_class_under_its_public_names():
     assert issubclass(StateDictError, (cr.ChainruleError, ValueError))
     with pytest.raises(cr.nn.StateDictError):  # what user code catches today
         optim.SGD(params(), lr=0.1).load_state_dict({})
+
+
+def test_a_users_optimizer_keeps_its_own_options_and_gets_the_lr_rule():
+    class Halving(optim.Optimizer):
+        def __init__(self, params, lr=0.1, factor=0.5):
+            super().__init__(params, dict(lr=lr, factor=factor))
+
+        def _update(self, w, g, state, group):
+            w -= group["lr"] * group["factor"] * g
+
+    opt = Halving(params(), factor=0.25)
+    sd = opt.state_dict()
+    Halving(params()).load_state_dict(sd)  # its own option loads
+    with pytest.raises(ValueError, match="Halving: invalid lr=nan"):
+        Halving(params(), lr=float("nan"))
+    sd["param_groups"][0]["lr"] = -1.0
+    with pytest.raises(StateDictError, match="Halving.load_state_dict: parameter group 0: "
+                                             "invalid lr=-1.0"):
+        Halving(params()).load_state_dict(sd)

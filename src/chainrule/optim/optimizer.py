@@ -202,7 +202,7 @@ class Optimizer:
                     f"{where} has {len(keys)} parameters in the state dict but "
                     f"{len(own['params'])} in the optimizer"
                 )
-            unknown = set(saved) - set(self.OPTIONS) - {"params"}
+            unknown = set(saved) - set(self.defaults) - {"params", "initial_lr"}
             if unknown:
                 raise StateDictError(
                     f"{where} has option(s) {', '.join(map(str, sorted(unknown, key=str)))} "
