@@ -272,6 +272,51 @@ def resume_from_rank0_checkpoint():
     return {"param": diff}
 
 
+class WithBuffer(cr.nn.Module):
+    """A module with a buffer (state that is not trained), which DDP keeps as rank 0's."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = cr.nn.Linear(3, 2)
+        self.running = cr.tensor(np.full(2, float(RANK)))
+
+    def named_buffers(self):
+        yield "running", self.running
+
+    def forward(self, x):
+        self.running.data += 1.0 + RANK  # a rank-local update, as a running statistic's
+        return self.lin(x)
+
+
+@check
+def buffers_broadcast_from_rank0():
+    ddp = DDP(WithBuffer())
+    after_init = ddp.module.running.numpy().copy()
+    ddp(cr.tensor(XS[0][MINE]))
+    ddp(cr.tensor(XS[0][MINE]))
+    got = ddp.module.running.numpy()
+    assert np.array_equal(after_init, [0.0, 0.0]), after_init  # rank 0's at construction
+    # each forward starts from rank 0's value (1 after the first), then adds 1 + rank
+    assert np.array_equal(got, [2.0 + RANK] * 2), got
+
+
+@check
+def compile_refuses_the_allreduce():
+    from chainrule.compiler import CompileError
+
+    ddp = DDP(mlp(0))
+    opt = optimizer("sgd", ddp.parameters())
+
+    def step(x, y):
+        opt.zero_grad()
+        F.mse_loss(ddp(x), y).backward()
+        opt.step()
+
+    msg = raises(lambda: cr.compile(step)(cr.tensor(XS[0][MINE]), YS[0][MINE]), CompileError)
+    assert "DistributedDataParallel's gradient allreduce" in msg, msg
+    return {"message": msg}
+
+
 @check
 def sampler_shards_disjoint_and_covering():
     seen = 0
