@@ -271,7 +271,7 @@ def _array(t, what):
     else:
         raise TypeError(f"{what} works in place on a Tensor or a NumPy array, "
                         f"got {type(t).__name__}")
-    if arr.dtype.kind not in "fciub":
+    if arr.dtype.kind not in "fciu":
         raise TypeError(f"{what}: dtype {arr.dtype} is not a number type")
     if not arr.flags.writeable:
         raise ValueError(f"{what} works in place, but this array is read-only")

@@ -20,6 +20,8 @@ from chainrule.nn.parallel import DistributedDataParallel as DDP
 OUT = Path(sys.argv[1])
 dist.init_process_group(backend="mpi")
 RANK, SIZE = dist.get_rank(), dist.get_world_size()
+if SIZE != 2:
+    sys.exit(f"ranks_checks.py is written for 2 ranks, launched on {SIZE}")
 results = {}
 F = cr.nn.functional
 
@@ -48,7 +50,6 @@ def raises(fn, kind):
 # ------------------------------------------------------------------ collectives
 @check
 def collectives_match_numpy():
-    assert SIZE >= 2
     n = 0
     for dt in (np.float16, np.float32, np.float64, np.longdouble, np.int64):
         parts = np.stack([data(r, dt) for r in range(SIZE)])
@@ -270,6 +271,51 @@ def resume_from_rank0_checkpoint():
     files = sorted(p.name for p in OUT.iterdir() if not p.name.startswith("rank"))
     assert diff == 0 and identical and files == ["ckpt.npz"], (diff, identical, files)
     return {"param": diff}
+
+
+class WithBuffer(cr.nn.Module):
+    """A module with a buffer (state that is not trained), which DDP keeps as rank 0's."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = cr.nn.Linear(3, 2)
+        self.running = cr.tensor(np.full(2, float(RANK)))
+
+    def named_buffers(self):
+        yield "running", self.running
+
+    def forward(self, x):
+        self.running.data += 1.0 + RANK  # a rank-local update, as a running statistic's
+        return self.lin(x)
+
+
+@check
+def buffers_broadcast_from_rank0():
+    ddp = DDP(WithBuffer())
+    after_init = ddp.module.running.numpy().copy()
+    ddp(cr.tensor(XS[0][MINE]))
+    ddp(cr.tensor(XS[0][MINE]))
+    got = ddp.module.running.numpy()
+    assert np.array_equal(after_init, [0.0, 0.0]), after_init  # rank 0's at construction
+    # each forward starts from rank 0's value (1 after the first), then adds 1 + rank
+    assert np.array_equal(got, [2.0 + RANK] * 2), got
+
+
+@check
+def compile_refuses_the_allreduce():
+    from chainrule.compiler import CompileError
+
+    ddp = DDP(mlp(0))
+    opt = optimizer("sgd", ddp.parameters())
+
+    def step(x, y):
+        opt.zero_grad()
+        F.mse_loss(ddp(x), y).backward()
+        opt.step()
+
+    msg = raises(lambda: cr.compile(step)(cr.tensor(XS[0][MINE]), YS[0][MINE]), CompileError)
+    assert "DistributedDataParallel's gradient allreduce" in msg, msg
+    return {"message": msg}
 
 
 @check

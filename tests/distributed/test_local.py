@@ -194,3 +194,15 @@ def test_dataloader_takes_a_sampler():
     with pytest.raises(ValueError, match="sampler and shuffle=True exclude each other"):
         cr.data.DataLoader(X, sampler=s, shuffle=True)
     assert cr.data.DataLoader(X).shuffle  # without a sampler the default is still to shuffle
+
+
+def test_post_backward_hooks_see_the_leaves_of_each_backward(monkeypatch):
+    from chainrule import autograd
+
+    seen = []
+    monkeypatch.setattr(autograd, "post_backward_hooks", [lambda leaves: seen.append(leaves)])
+    a, b = cr.tensor([1.0, 2.0], requires_grad=True), cr.tensor(3.0, requires_grad=True)
+    (a * a).sum().backward()
+    (a * b).sum().backward(create_graph=True)
+    assert [set(map(id, s)) for s in seen] == [{id(a)}, {id(a), id(b)}]
+    assert np.array_equal(a.grad.numpy(), [2.0 + 3.0, 4.0 + 3.0])  # hooks run after .grad

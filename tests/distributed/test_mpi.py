@@ -76,6 +76,8 @@ CHECKS = [
     "unused_parameters_as_pytorch",
     "mismatched_models_refused_on_every_rank",
     "resume_from_rank0_checkpoint",
+    "compile_refuses_the_allreduce",
+    "buffers_broadcast_from_rank0",
     "sampler_shards_disjoint_and_covering",
 ]
 

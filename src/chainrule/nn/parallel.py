@@ -150,9 +150,10 @@ class DistributedDataParallel(Module):
     # -------------------------------------------------------------------- calling
     def forward(self, *args, **kwargs):
         if self.broadcast_buffers and self.world_size > 1:
-            with _no_tracing():
-                for (kind, _), t in self._named_state():
-                    if kind == "buffer":
+            buffers = [t for (kind, _), t in self._named_state() if kind == "buffer"]
+            if buffers:
+                with _no_tracing():
+                    for t in buffers:
                         distributed.broadcast(t, src=0)
         if mode.grad_enabled:
             self._pending = self._sync
