@@ -7,7 +7,7 @@ import numpy as np
 from .tensor import Tensor, as_array
 
 
-def tensor(data, requires_grad=False, dtype=None):
+def tensor(data, requires_grad=False, dtype=None) -> Tensor:
     """A new tensor holding a copy of ``data``.
 
     Parameters
@@ -32,7 +32,7 @@ def tensor(data, requires_grad=False, dtype=None):
     return t
 
 
-def from_numpy(array):
+def from_numpy(array) -> Tensor:
     """A tensor sharing memory with ``array`` (no copy).
 
     Examples
@@ -56,7 +56,7 @@ def _shape(shape):
     return tuple(shape)
 
 
-def zeros(*shape, dtype=np.float64, requires_grad=False):
+def zeros(*shape, dtype=np.float64, requires_grad=False) -> Tensor:
     """A tensor of zeros.
 
     Examples
@@ -67,7 +67,7 @@ def zeros(*shape, dtype=np.float64, requires_grad=False):
     return _make(np.zeros(_shape(shape), dtype=dtype), requires_grad)
 
 
-def ones(*shape, dtype=np.float64, requires_grad=False):
+def ones(*shape, dtype=np.float64, requires_grad=False) -> Tensor:
     """A tensor of ones.
 
     Examples
@@ -78,7 +78,7 @@ def ones(*shape, dtype=np.float64, requires_grad=False):
     return _make(np.ones(_shape(shape), dtype=dtype), requires_grad)
 
 
-def full(shape, fill_value, dtype=None, requires_grad=False):
+def full(shape, fill_value, dtype=None, requires_grad=False) -> Tensor:
     """A tensor of ``shape`` filled with ``fill_value``.
 
     Examples
@@ -91,7 +91,7 @@ def full(shape, fill_value, dtype=None, requires_grad=False):
                          fill_value, dtype=dtype), requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
+def zeros_like(t, dtype=None, requires_grad=False) -> Tensor:
     """Zeros shaped like ``t``.
 
     Examples
@@ -102,7 +102,7 @@ def zeros_like(t, dtype=None, requires_grad=False):
     return _make(np.zeros_like(np.asarray(t), dtype=dtype), requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
+def ones_like(t, dtype=None, requires_grad=False) -> Tensor:
     """Ones shaped like ``t``.
 
     Examples
@@ -113,7 +113,7 @@ def ones_like(t, dtype=None, requires_grad=False):
     return _make(np.ones_like(np.asarray(t), dtype=dtype), requires_grad)
 
 
-def arange(*args, dtype=None, requires_grad=False):
+def arange(*args, dtype=None, requires_grad=False) -> Tensor:
     """Evenly spaced values, as ``np.arange``.
 
     Examples
@@ -126,7 +126,7 @@ def arange(*args, dtype=None, requires_grad=False):
     return _make(np.arange(*args, dtype=dtype), requires_grad)
 
 
-def linspace(start, stop, num=50, dtype=None, requires_grad=False):
+def linspace(start, stop, num=50, dtype=None, requires_grad=False) -> Tensor:
     """``num`` evenly spaced values from start to stop, as ``np.linspace``.
 
     Examples
@@ -137,7 +137,7 @@ def linspace(start, stop, num=50, dtype=None, requires_grad=False):
     return _make(np.linspace(start, stop, num, dtype=dtype), requires_grad)
 
 
-def eye(n, m=None, dtype=np.float64, requires_grad=False):
+def eye(n, m=None, dtype=np.float64, requires_grad=False) -> Tensor:
     """Identity matrix.
 
     Examples
@@ -149,7 +149,7 @@ def eye(n, m=None, dtype=np.float64, requires_grad=False):
     return _make(np.eye(n, m, dtype=dtype), requires_grad)
 
 
-def randn(*shape, seed=None, generator=None, dtype=np.float64, requires_grad=False):
+def randn(*shape, seed=None, generator=None, dtype=np.float64, requires_grad=False) -> Tensor:
     """Standard normal samples; ``seed`` or a ``np.random.Generator`` make them repeatable.
 
     Examples
@@ -162,7 +162,7 @@ def randn(*shape, seed=None, generator=None, dtype=np.float64, requires_grad=Fal
     return _make(rng.standard_normal(_shape(shape)).astype(dtype, copy=False), requires_grad)
 
 
-def rand(*shape, seed=None, generator=None, dtype=np.float64, requires_grad=False):
+def rand(*shape, seed=None, generator=None, dtype=np.float64, requires_grad=False) -> Tensor:
     """Uniform samples in [0, 1).
 
     Examples

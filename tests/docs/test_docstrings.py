@@ -81,6 +81,14 @@ def public_objects():
 
 
 OBJECTS, ALIASES = public_objects()
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    """Examples write files into a fresh folder, and one re-seeds cr.nn.init's default
+    generator: the rest of the suite gets both back as they were."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cr.nn.init, "_default", cr.nn.init.default_generator())
 PARSER = doctest.DocTestParser()
 
 
@@ -122,8 +130,7 @@ def test_pending_core_names_are_exactly_those_without_an_example():
 
 @pytest.mark.parametrize("qualified,obj", [(q, o) for q, _, o in OBJECTS if _has_example(o)],
                          ids=[q for q, _, o in OBJECTS if _has_example(o)])
-def test_examples_run(qualified, obj, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # examples that save files write here
+def test_examples_run(qualified, obj):
     finder = doctest.DocTestFinder(recurse=isinstance(obj, type), exclude_empty=True)
     tests = [t for t in finder.find(obj, qualified, globs={"cr": cr, "np": np})
              if t.examples]
@@ -136,8 +143,7 @@ def test_examples_run(qualified, obj, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("module_name", MODULES)
-def test_module_docstring_examples_run(module_name, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_module_docstring_examples_run(module_name, tmp_path):
     module = importlib.import_module(module_name)
     test = doctest.DocTestParser().get_doctest(module.__doc__ or "", {"cr": cr, "np": np},
                                                module_name, None, 0)
