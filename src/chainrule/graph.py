@@ -1,4 +1,4 @@
-"""The computational graph's building blocks: global modes, ops and nodes.
+"""The computational graph's building blocks: per-thread modes, ops and nodes.
 
 A result of a recorded op keeps one :class:`Node`: the op, its inputs (Tensors or
 constants), its output array, the op's non-tensor parameters (axis, shape, ...) and the
@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import functools
 import itertools
+import threading
 
 
-class _Mode:
-    """Process-wide switches, read on every op (kept as plain slots for speed)."""
+class _Mode(threading.local):
+    """Switches read on every op, one set per thread (as PyTorch's grad mode): a thread's
+    ``no_grad`` never switches recording off in another. The defaults are class
+    attributes, so a new thread starts with them without running any code."""
 
-    __slots__ = ("grad_enabled", "anomaly", "sites", "tracer")
-
-    def __init__(self):
-        self.grad_enabled = True
-        self.anomaly = False
-        self.sites = None  # node -> where user code created it, only while detecting anomalies
-        self.tracer = None  # set by cr.compile while it traces a step
+    grad_enabled = True
+    anomaly = False
+    sites = None  # node -> where user code created it, only while detecting anomalies
+    tracer = None  # set by cr.compile while it traces a step
 
 
 mode = _Mode()

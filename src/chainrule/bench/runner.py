@@ -107,6 +107,36 @@ def run_case(case, names, rounds, block_s, check_steps, log):
 
 
 # -------------------------------------------------------------------- per-op overhead
+class _OneMode:
+    """A process-wide stand-in for the per-thread ``graph.mode`` (same fields, plain
+    slots): timing an op with it in place shows what the thread-local lookups cost."""
+
+    __slots__ = ("grad_enabled", "anomaly", "sites", "tracer")
+
+    def __init__(self, mode):
+        for name in self.__slots__:
+            setattr(self, name, getattr(mode, name))
+
+
+def _with_one_mode(fn):
+    """``fn`` run with every chainrule module's ``mode`` replaced by a :class:`_OneMode`."""
+    from chainrule.graph import mode
+
+    users = [m for name, m in list(sys.modules.items())
+             if name.startswith("chainrule") and getattr(m, "mode", None) is mode]
+
+    def run(i):
+        plain = _OneMode(mode)
+        for m in users:
+            m.mode = plain
+        try:
+            fn(i)
+        finally:
+            for m in users:
+                m.mode = mode
+    return run
+
+
 def run_micro(rounds, block_s, peers):
     import chainrule as cr
 
@@ -151,7 +181,9 @@ def run_micro(rounds, block_s, peers):
                     fn()
             return run
 
-        timed = _time_blocks({n: loop(f) for n, f in fns.items()}, rounds, block_s)
+        blocks = {n: loop(f) for n, f in fns.items()}
+        blocks["chainrule one mode"] = _with_one_mode(loop(cr_fn))
+        timed = _time_blocks(blocks, rounds, block_s)
         with cr.no_grad():
             ng = _time_blocks({"chainrule no_grad": loop(cr_fn)}, rounds, block_s)
         if "torch" in fns:
@@ -227,11 +259,21 @@ def format_table(results):
 
 def format_micro(micro):
     cols = ["numpy", "chainrule", "chainrule no_grad", "torch", "torch no_grad"]
-    lines = ["| op (3 elements) | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    lines = ["| op (3 elements) | " + " | ".join(cols) + " | per-thread modes cost |",
+             "|---" * (len(cols) + 2) + "|"]
     for op, row in micro.items():
         cells = [f"{row[c]['us']:.2f} µs" if c in row else "—" for c in cols]
+        cells.append(_mode_cost(row))
         lines.append(f"| {op} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _mode_cost(row):
+    """Recorded op with per-thread modes against the same op with one process-wide mode."""
+    if "chainrule one mode" not in row:
+        return "—"
+    a, b = row["chainrule"]["us"], row["chainrule one mode"]["us"]
+    return f"{(a - b) * 1e3:+.0f} ns ({(a / b - 1) * 100:+.0f}%)"
 
 
 def format_goals(results):
@@ -261,6 +303,9 @@ def format_goals(results):
     ]
     for case in cs:
         goals.append((f"peak memory {case} eager / numpy", mem(case, "chainrule"), 1.3))
+    add = (results.get("micro") or {}).get("add")
+    if add:
+        goals.append(("recorded a + b / np.add", add["chainrule"]["ratio_numpy"], 2.0))
     sc = results.get("scaling") or {}
     if len(sc) >= 2:
         ns = sorted(sc, key=int)
