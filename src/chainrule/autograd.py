@@ -18,7 +18,7 @@ import weakref
 import numpy as np
 
 from .errors import AnomalyError, BackwardError
-from .graph import mode
+from .graph import Kept, mode
 from .tensor import Tensor, _traced, _wrap, as_array
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -232,11 +232,37 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
                     else:
                         grads[key] = tracer.call(operator.add, (prior, gi), prior + gi)
             if not retain_graph:
-                node.inputs = None
-                node.out = None
+                free(node)
     finally:
         mode.grad_enabled = prev
     return grads, captured
+
+
+def free(node):
+    """Drop what ``node`` saved for its backward (its output and the input tensors' arrays)
+    but keep the structure (as PyTorch does): ``node.kept`` holds, per input, the node that
+    made it, the leaf tensor that requires grad, or a :class:`Kept` shape and dtype."""
+    parents = []
+    for x in node.inputs:
+        if isinstance(x, Tensor):
+            p = x._node
+            if p is None:
+                p = x if x.requires_grad else Kept(x.shape, x.dtype, x.name, "input")
+        else:
+            x = np.asarray(x)
+            p = Kept(x.shape, x.dtype, None, "const")
+        parents.append(p)
+    out = np.asarray(node.out)
+    node.kept = (tuple(parents), out.shape, out.dtype)
+    node.inputs = node.out = node.versions = None
+
+
+def parents(node):
+    """Where each input of ``node`` came from: the node that made it, a leaf tensor, a
+    constant (a live graph) or a :class:`Kept` box (a freed one)."""
+    if node.inputs is None:
+        return node.kept[0]
+    return [x._node or x if isinstance(x, Tensor) else x for x in node.inputs]
 
 
 def _own(g, dtype):

@@ -77,7 +77,8 @@ class Node:
     """How a tensor was made: ``op(*inputs, *params) -> out``. ``seq`` numbers nodes in
     creation order, which is a topological order: every input existed before its op ran."""
 
-    __slots__ = ("op", "inputs", "out", "params", "versions", "retained", "seq", "__weakref__")
+    __slots__ = ("op", "inputs", "out", "params", "versions", "retained", "seq", "kept",
+                 "__weakref__")
 
     def __init__(self, op, inputs, out, params, versions):
         self.seq = next(_serial)
@@ -87,6 +88,7 @@ class Node:
         self.params = params
         self.versions = versions
         self.retained = None  # tensors that asked for .grad via retain_grad()
+        # once freed by a backward: (parents, output shape, output dtype), see autograd.free
 
     @property
     def name(self):
@@ -98,3 +100,12 @@ class Node:
 
     def __repr__(self):
         return f"<{self.op.name} node>"
+
+
+class Kept:
+    """What a freed node remembers of an input that gets no gradient: a box to draw."""
+
+    __slots__ = ("shape", "dtype", "name", "role")
+
+    def __init__(self, shape, dtype, name, role):
+        self.shape, self.dtype, self.name, self.role = shape, dtype, name, role

@@ -280,11 +280,13 @@ def draw_graph(t, *, grads="auto", grad_output=None, max_nodes=120, group="auto"
     grads : {"auto", "compute", "attr", "none"}
         Where gradients come from. ``"compute"``: ∂t/∂v for every value v by one
         ``cr.grad(t, ..., retain_graph=True)``; nothing is accumulated into ``.grad`` and
-        the graph stays usable, so draw *before* ``t.backward()``. ``"attr"``: the
+        the graph stays usable. ``"attr"``: the
         ``.grad`` the tensors hold (leaves after a backward, non-leaves that called
         ``retain_grad()``). ``"auto"`` (default): ``"compute"`` when ``t`` requires grad
-        and has one element (or ``grad_output`` is given), else ``"attr"``. A graph
-        already freed by ``backward()`` cannot be drawn: the error says what to do.
+        and has one element (or ``grad_output`` is given) and no backward has freed its
+        graph, else ``"attr"``. After ``t.backward()`` the structure remains (the
+        intermediate arrays are freed, so those boxes show shapes) and ``"attr"`` shows
+        the gradients the backward left in ``.grad``.
     grad_output : array_like, optional
         The gradient to start from when ``t`` has more than one element.
     max_nodes : int
