@@ -18,8 +18,8 @@ import weakref
 import numpy as np
 
 from .errors import AnomalyError, BackwardError
-from .graph import Kept, mode
-from .tensor import Tensor, _traced, _wrap, as_array
+from .graph import Kept, Node, mode
+from .tensor import Tensor, _source, _traced, _wrap, as_array
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -145,10 +145,10 @@ def _toposort(roots):
                 f"'{node.op.name}' node was freed by an earlier backward); pass "
                 "retain_graph=True to the first backward() or cr.grad() to keep it"
             )
-        for x in inputs:
+        for x, v in zip(inputs, node.versions):
             if isinstance(x, Tensor):
-                parent = x._node
-                if parent is not None and parent not in seen:
+                parent = x._node if x._version == v else _source(x, v)
+                if type(parent) is Node and parent not in seen:
                     seen.add(parent)
                     stack.append(parent)
                     found.append(parent)
@@ -206,10 +206,18 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
                 for i, x in enumerate(inputs):
                     if not isinstance(x, Tensor):
                         continue
-                    if x._version != versions[i]:  # also constants: other inputs' VJPs use them
-                        raise _stale(node, i, x)
-                    if not x.requires_grad:
-                        continue
+                    if x._version == versions[i]:
+                        if not x.requires_grad:
+                            continue
+                        key = x._node
+                        if key is None:
+                            key = x
+                    else:  # changed in place since the op used it
+                        if i in op.reads:  # also constants: other inputs' VJPs use them
+                            raise _stale(node, i, x)
+                        key = _source(x, versions[i])  # the graph that made the value used
+                        if key is None:
+                            continue
                     if tracer is not None:  # cr.compile: record the NumPy calls of the VJP
                         gi = tracer.vjp(op, i, g, out, args, params)
                     elif op.variadic:
@@ -221,9 +229,6 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
                         gi = F.sum_to(gi, shape) if tracer is None else tracer.sum_to(gi, shape)
                     if anomaly:
                         _anomaly_backward(node, i, gi)
-                    key = x._node
-                    if key is None:
-                        key = x
                     prior = get(key)
                     if prior is None:
                         grads[key] = gi
@@ -243,18 +248,18 @@ def free(node):
     but keep the structure (as PyTorch does): ``node.kept`` holds, per input, the node that
     made it, the leaf tensor that requires grad, or a :class:`Kept` shape and dtype."""
     parents = []
-    for x in node.inputs:
+    for x, v in zip(node.inputs, node.versions):
         if isinstance(x, Tensor):
-            p = x._node
+            p = _source(x, v)
             if p is None:
-                p = x if x.requires_grad else Kept(x.shape, x.dtype, x.name, "input")
+                p = Kept(x.shape, x.dtype, x.name, "input")
         else:
             x = np.asarray(x)
             p = Kept(x.shape, x.dtype, None, "const")
         parents.append(p)
     out = np.asarray(node.out)
     node.kept = (tuple(parents), out.shape, out.dtype)
-    node.inputs = node.out = node.versions = None
+    node.inputs = node.out = None  # versions stay: in-place nodes are followed by them
 
 
 def parents(node):
@@ -262,7 +267,13 @@ def parents(node):
     constant (a live graph) or a :class:`Kept` box (a freed one)."""
     if node.inputs is None:
         return node.kept[0]
-    return [x._node or x if isinstance(x, Tensor) else x for x in node.inputs]
+    found = []
+    for x, v in zip(node.inputs, node.versions):
+        if isinstance(x, Tensor):
+            p = _source(x, v)
+            x = x if p is None else p
+        found.append(x)
+    return found
 
 
 def _own(g, dtype):

@@ -41,7 +41,8 @@ def effect(method):
 
 
 class Op:
-    """A primitive: its NumPy forward and one vector-Jacobian product per input.
+    """A primitive: its NumPy forward, one vector-Jacobian product per input, and the facts
+    the rest of chainrule derives from it.
 
     ``forward(*input_arrays, *params) -> ndarray``. ``vjps[i](F, g, out, *inputs, *params)``
     returns the gradient for input ``i`` given the gradient ``g`` of the output. ``F`` is a
@@ -49,15 +50,34 @@ class Op:
     arrays for a plain backward and on Tensors (recorded) when ``create_graph=True``, so
     each formula is written once and differentiates again. ``variadic`` ops (concatenate,
     stack) take their inputs as one list and a single ``vjp(F, g, out, i, xs, *params)``.
+
+    The facts: ``inputs`` and ``params`` name the tensor inputs and the other arguments
+    (graph labels show ``axis=(0,)``); ``reads`` are the indices of the inputs whose
+    *values* the VJPs read and ``reads_out`` whether they read the output (an in-place
+    change of anything else after the op ran cannot make its gradients wrong, so only
+    these are version-checked or kept); ``method`` is the Tensor method's name (None: a
+    function only); ``ordered`` whether the inputs' order matters (drawn as numbered
+    edges); ``inplace`` marks the variant that wrote its result into its first input.
     """
 
-    __slots__ = ("name", "forward", "vjps", "variadic")
+    __slots__ = ("name", "forward", "vjps", "variadic", "inputs", "params", "reads",
+                 "reads_out", "method", "ordered", "inplace", "_in_place")
 
-    def __init__(self, name, forward, vjps, variadic=False):
+    def __init__(self, name, forward, vjps, variadic=False, inputs=None, params=(),
+                 reads=None, reads_out=True, method=None, ordered=True, inplace=False):
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.variadic = variadic
+        self.inputs = tuple(inputs) if inputs is not None else tuple(
+            f"x{i}" for i in range(len(vjps)))
+        self.params = tuple(params)
+        self.reads = frozenset(range(len(self.inputs)) if reads is None else reads)
+        self.reads_out = reads_out
+        self.method = method
+        self.ordered = ordered
+        self.inplace = inplace
+        self._in_place = None
 
     def vjp(self, F, i, g, out, args, params):
         """Input ``i``'s gradient, given the output's gradient ``g`` (``args`` are the
@@ -65,6 +85,14 @@ class Op:
         if self.variadic:
             return self.vjps[0](F, g, out, i, args, *params)
         return self.vjps[i](F, g, out, *args, *params)
+
+    def in_place(self):
+        """The same op, recorded for a result written into its first input (``sub_``)."""
+        if self._in_place is None:
+            self._in_place = Op(
+                self.name + "_", self.forward, self.vjps, self.variadic, self.inputs,
+                self.params, self.reads, self.reads_out, None, self.ordered, True)
+        return self._in_place
 
     def __repr__(self):
         return f"<op {self.name}>"

@@ -21,13 +21,28 @@ import numpy as np
 
 from .errors import ShapeError
 from .graph import Op
-from .tensor import Tensor, _index, _wrap, apply, as_array, binary, unary
+from .tensor import Tensor, _index, _setitem, _wrap, apply, as_array, binary, unary
 
 OPS: dict[str, Op] = {}  # the registry: every primitive; the test suite checks each one
 
 
-def defop(name, forward, *vjps, variadic=False):
-    op = Op(name, forward, vjps, variadic=variadic)
+def defop(name, forward, *vjps, inputs="x", params="", reads="", method=True, ordered=None,
+          variadic=False):
+    """Declare a primitive: its forward, one VJP per input, and its facts (see ``Op``).
+
+    ``inputs``/``params``: space-separated names of the tensor inputs and of the other
+    arguments. ``reads``: the inputs (and ``out``) whose values the VJPs read, not just their
+    shapes. ``method``: whether ``Tensor`` has a method of this name. ``ordered``: whether
+    the inputs' order matters (default: more than one input).
+    """
+    inputs, params, reads = inputs.split(), params.split(), reads.split()
+    unknown = set(reads) - set(inputs) - {"out"}
+    if unknown:
+        raise ValueError(f"defop {name}: reads names no input or out: {sorted(unknown)}")
+    op = Op(name, forward, vjps, variadic=variadic, inputs=inputs, params=params,
+            reads=[i for i, x in enumerate(inputs) if x in reads], reads_out="out" in reads,
+            method=name if method is True else method or None,
+            ordered=len(inputs) > 1 if ordered is None else ordered)
     OPS[name] = op
     return op
 
@@ -52,6 +67,13 @@ def _scatter(g, shape, index):
     else:
         out[index] = g
     return out
+
+
+def _unwritten(shape, index):
+    """True where ``a[index] = value`` leaves ``a`` as it was (setitem's VJP for ``a``)."""
+    keep = np.ones(shape, dtype=bool)
+    keep[index] = False
+    return keep
 
 
 def _has_int_array(index):
@@ -199,74 +221,102 @@ def _pow_vjp_exponent(F, g, out, a, b):
 
 
 # ---------------------------------------------------------------------- the table
-# elementwise
-NEG = defop("neg", np.negative, lambda F, g, out, x: -g)
-EXP = defop("exp", np.exp, lambda F, g, out, x: g * out)
-LOG = defop("log", np.log, lambda F, g, out, x: g / x)
-TANH = defop("tanh", np.tanh, lambda F, g, out, x: g * (1 - out * out))
-SIGMOID = defop("sigmoid", _stable_sigmoid, lambda F, g, out, x: g * out * (1 - out))
-RELU = defop("relu", lambda x: np.maximum(x, 0), lambda F, g, out, x: g * (x > 0))
-SIN = defop("sin", np.sin, lambda F, g, out, x: g * F.cos(x))
-COS = defop("cos", np.cos, lambda F, g, out, x: -g * F.sin(x))
-TAN = defop("tan", np.tan, lambda F, g, out, x: g * (1 + out * out))
-SQRT = defop("sqrt", np.sqrt, lambda F, g, out, x: g / (2 * out))
-ABS = defop("abs", np.abs, lambda F, g, out, x: g * F.sign(x))
+# elementwise: one input x; ``reads`` lists what each formula reads besides g
+NEG = defop("neg", np.negative, lambda F, g, out, x: -g, method=False)
+EXP = defop("exp", np.exp, lambda F, g, out, x: g * out, reads="out")
+LOG = defop("log", np.log, lambda F, g, out, x: g / x, reads="x")
+TANH = defop("tanh", np.tanh, lambda F, g, out, x: g * (1 - out * out), reads="out")
+SIGMOID = defop("sigmoid", _stable_sigmoid, lambda F, g, out, x: g * out * (1 - out),
+                reads="out")
+RELU = defop("relu", lambda x: np.maximum(x, 0), lambda F, g, out, x: g * (x > 0), reads="x")
+SIN = defop("sin", np.sin, lambda F, g, out, x: g * F.cos(x), reads="x")
+COS = defop("cos", np.cos, lambda F, g, out, x: -g * F.sin(x), reads="x")
+TAN = defop("tan", np.tan, lambda F, g, out, x: g * (1 + out * out), reads="out")
+SQRT = defop("sqrt", np.sqrt, lambda F, g, out, x: g / (2 * out), reads="out")
+ABS = defop("abs", np.abs, lambda F, g, out, x: g * F.sign(x), reads="x")
 CLONE = defop("clone", np.copy, lambda F, g, out, x: g)
 ASTYPE = defop("astype", lambda x, dtype: x.astype(dtype),
-               lambda F, g, out, x, dtype: g.astype(x.dtype))
-CLIP = defop("clip", lambda x, lo, hi: np.clip(x, lo, hi), _clip_vjp)
+               lambda F, g, out, x, dtype: g.astype(x.dtype), params="dtype", method=False)
+CLIP = defop("clip", lambda x, lo, hi: np.clip(x, lo, hi), _clip_vjp, params="min max",
+             reads="x", method=False)
 
 # binary, with broadcasting
-ADD = defop("add", np.add, lambda F, g, out, a, b: g, lambda F, g, out, a, b: g)
-SUB = defop("sub", np.subtract, lambda F, g, out, a, b: g, lambda F, g, out, a, b: -g)
-MUL = defop("mul", np.multiply, lambda F, g, out, a, b: g * b, lambda F, g, out, a, b: g * a)
+ADD = defop("add", np.add, lambda F, g, out, a, b: g, lambda F, g, out, a, b: g,
+            inputs="a b", ordered=False, method=False)
+SUB = defop("sub", np.subtract, lambda F, g, out, a, b: g, lambda F, g, out, a, b: -g,
+            inputs="a b", method=False)
+MUL = defop("mul", np.multiply, lambda F, g, out, a, b: g * b, lambda F, g, out, a, b: g * a,
+            inputs="a b", reads="a b", ordered=False, method=False)
 DIV = defop("div", np.true_divide,
             lambda F, g, out, a, b: g / b,
-            lambda F, g, out, a, b: -g * out / b)
-POW = defop("pow", np.power, _pow_vjp_base, _pow_vjp_exponent)
-MATMUL = defop("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b)
+            lambda F, g, out, a, b: -g * out / b, inputs="a b", reads="b out", method=False)
+POW = defop("pow", np.power, _pow_vjp_base, _pow_vjp_exponent, inputs="a b",
+            reads="a b out", method=False)
+MATMUL = defop("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b, inputs="a b", reads="a b",
+               method=False)
 MSE_LOSS = defop("mse_loss", _mse, _mse_vjp,  # (y − t)², mean/sum/none, fused: one node
-                 lambda F, g, out, x, t, reduction: -_mse_vjp(F, g, out, x, t, reduction))
+                 lambda F, g, out, x, t, reduction: -_mse_vjp(F, g, out, x, t, reduction),
+                 inputs="x t", params="reduction", reads="x t", method=False)
 LINEAR = defop("linear", _linear,  # x @ Wᵀ + b, fused: a layer is one node (b optional)
-               lambda F, g, out, x, w, b=None: g @ w, _linear_vjp_w, _linear_vjp_b)
+               lambda F, g, out, x, w, b=None: g @ w, _linear_vjp_w, _linear_vjp_b,
+               inputs="x w b", reads="x w", method=False)
 MAXIMUM = defop("maximum", np.maximum,
                 lambda F, g, out, a, b: g * (a > b) + 0.5 * g * (a == b),
-                lambda F, g, out, a, b: g * (b > a) + 0.5 * g * (a == b))
+                lambda F, g, out, a, b: g * (b > a) + 0.5 * g * (a == b),
+                inputs="a b", reads="a b", ordered=False)
 MINIMUM = defop("minimum", np.minimum,
                 lambda F, g, out, a, b: g * (a < b) + 0.5 * g * (a == b),
-                lambda F, g, out, a, b: g * (b < a) + 0.5 * g * (a == b))
+                lambda F, g, out, a, b: g * (b < a) + 0.5 * g * (a == b),
+                inputs="a b", reads="a b", ordered=False)
 WHERE = defop("where", lambda a, b, cond: np.where(cond, a, b),
               lambda F, g, out, a, b, cond: F.where(cond, g, 0),
-              lambda F, g, out, a, b, cond: F.where(cond, 0, g))
+              lambda F, g, out, a, b, cond: F.where(cond, 0, g),
+              inputs="a b", params="cond", method=False)
+SETITEM = defop("setitem", lambda a, value, index: _setitem(a.copy(), value, index),
+                lambda F, g, out, a, value, index: F.where(_unwritten(a.shape, index), g, 0),
+                lambda F, g, out, a, value, index: F.getitem(g, index),
+                inputs="a value", params="index", method=False)
 
 # reductions (axis is None or a sorted tuple of non-negative ints)
 SUM = defop("sum", lambda x, axis, keepdims: np.asarray(_add(x, axis, None, None, keepdims)),
-            lambda F, g, out, x, axis, keepdims: _unreduce(F, g, x.shape, axis, keepdims))
+            lambda F, g, out, x, axis, keepdims: _unreduce(F, g, x.shape, axis, keepdims),
+            params="axis keepdims")
 MEAN = defop("mean", lambda x, axis, keepdims: np.asarray(_mean(x, axis, keepdims)),
              lambda F, g, out, x, axis, keepdims:
-                 _unreduce(F, g / _count(x.shape, axis), x.shape, axis, keepdims))
+                 _unreduce(F, g / _count(x.shape, axis), x.shape, axis, keepdims),
+             params="axis keepdims")
 MAX = defop("max", lambda x, axis, keepdims: np.asarray(_max(x, axis, keepdims)),
-            lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims))
+            lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims),
+            params="axis keepdims", reads="x out")
 MIN = defop("min", lambda x, axis, keepdims: np.asarray(_min(x, axis, keepdims)),
-            lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims))
+            lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims),
+            params="axis keepdims", reads="x out")
 SOFTMAX = defop("softmax", _softmax,
-                lambda F, g, out, x, axis: out * (g - F.sum(g * out, (axis,), True)))
+                lambda F, g, out, x, axis: out * (g - F.sum(g * out, (axis,), True)),
+                params="axis", reads="out")
 LOG_SOFTMAX = defop("log_softmax", _log_softmax,
-                    lambda F, g, out, x, axis: g - F.exp(out) * F.sum(g, (axis,), True))
+                    lambda F, g, out, x, axis: g - F.exp(out) * F.sum(g, (axis,), True),
+                    params="axis", reads="out")
 
 # shapes and indexing
-RESHAPE = defop("reshape", np.reshape, lambda F, g, out, x, shape: F.reshape(g, x.shape))
+RESHAPE = defop("reshape", np.reshape, lambda F, g, out, x, shape: F.reshape(g, x.shape),
+                params="shape")
 TRANSPOSE = defop("transpose", np.transpose,
-                  lambda F, g, out, x, axes: F.transpose(g, tuple(np.argsort(axes))))
+                  lambda F, g, out, x, axes: F.transpose(g, tuple(np.argsort(axes))),
+                  params="axes")
 BROADCAST_TO = defop("broadcast_to", np.broadcast_to,
-                     lambda F, g, out, x, shape: F.sum_to(g, x.shape))
-SUM_TO = defop("sum_to", _sum_to, lambda F, g, out, x, shape: F.broadcast_to(g, x.shape))
+                     lambda F, g, out, x, shape: F.sum_to(g, x.shape), params="shape")
+SUM_TO = defop("sum_to", _sum_to, lambda F, g, out, x, shape: F.broadcast_to(g, x.shape),
+               params="shape", method=False)
 GETITEM = defop("getitem", lambda x, index: x[index],
-                lambda F, g, out, x, index: F.scatter(g, x.shape, index))
-SCATTER = defop("scatter", _scatter, lambda F, g, out, x, shape, index: F.getitem(g, index))
+                lambda F, g, out, x, index: F.scatter(g, x.shape, index), params="index",
+                method="__getitem__")
+SCATTER = defop("scatter", _scatter, lambda F, g, out, x, shape, index: F.getitem(g, index),
+                params="shape index", method=False)
 CONCATENATE = defop("concatenate", lambda xs, axis: np.concatenate(xs, axis=axis), _concat_vjp,
-                    variadic=True)
-STACK = defop("stack", lambda xs, axis: np.stack(xs, axis=axis), _stack_vjp, variadic=True)
+                    inputs="xs", params="axis", method=False, ordered=True, variadic=True)
+STACK = defop("stack", lambda xs, axis: np.stack(xs, axis=axis), _stack_vjp, inputs="xs",
+              params="axis", method=False, ordered=True, variadic=True)
 
 
 def _extreme_vjp(F, g, out, x, axis, keepdims):
@@ -597,6 +647,12 @@ def scatter(x, shape, index):
 
 def getitem(x, index):
     return _t(x, "getitem")[index]
+
+
+def setitem(x, index, value):
+    """A copy of ``x`` with ``value`` written at ``index`` (``x[index] = value`` in place
+    records the same op on ``x`` itself)."""
+    return apply(SETITEM, (_t(x, "setitem"), value), _index(index))
 
 
 def concatenate(tensors, axis=0, *, dim=None):

@@ -445,71 +445,84 @@ class Tensor:
         return _wrap(_traced(np.logical_not, self.data), None)
 
     # ------------------------------------------------------------- in place
-    def _inplace(self, what):
-        if self.requires_grad and mode.grad_enabled:
-            if self._node is None:
-                raise BackwardError(
-                    f"{what}: a leaf tensor that requires grad cannot be changed in place "
-                    "while gradients are recorded; wrap the update in `with cr.no_grad():`"
-                )
-            return False  # a recorded intermediate: fall back to a new tensor
+    def _modify(self, what, op, kernel, value, *params):
+        """``kernel(self.data, value, *params)``: change this tensor in place and bump its
+        version. When grad mode is on and this tensor or ``value`` requires grad, the change
+        is recorded as ``op``'s in-place variant on this same object (its node becomes
+        ``op_(before, value)``), so every reference to it sees the new value and the new
+        graph; a leaf that requires grad refuses (its ``.grad`` would lose its meaning)."""
+        vt = isinstance(value, Tensor)
         node = self._node
-        if node is not None and node.out is self.data:
-            node.out = node.out.copy()  # its op's backward may use the output: keep the original
+        record = (self.requires_grad or vt and value.requires_grad) and mode.grad_enabled
+        if record and node is None and self.requires_grad:
+            raise BackwardError(
+                f"{what}: a leaf tensor that requires grad cannot be changed in place "
+                "while gradients are recorded; wrap the update in `with cr.no_grad():`"
+            )
+        if node is not None and node.out is self.data and node.op.reads_out:
+            node.out = node.out.copy()  # its op's backward reads its output: keep the original
+        if not record:
+            self.data = _traced(kernel, self.data, _plain(value), *params)
+            self._version += 1
+            return self
+        before = _wrap(self.data.copy() if 0 in op.reads else self.data, node)
+        before._version = self._version
+        vd, vv = (value.data, value._version) if vt else (_const(value, what), 0)
+        try:
+            out = _traced(kernel, self.data, vd, *params)
+        except (ValueError, IndexError, TypeError) as e:
+            raise _fail(op, (self.data, vd), params, e) from None
+        self.data = out
+        self._node = Node(op.in_place(), (before, value), out, params, (self._version, vv))
         self._version += 1
-        return True
+        self.requires_grad = True
+        if mode.anomaly:
+            from .autograd import _anomaly_forward
 
-    def _modify(self, what, fn, value, fallback=None):
-        """``self.data = fn(self.data, value)``, in place, with the version bumped. A
-        recorded intermediate gets ``fallback(self, value)`` (a new tensor) instead, or an
-        error when there is no fallback."""
-        if not self._inplace(what):
-            if fallback is None:
-                _no_inplace(what)
-            return fallback(self, value)
-        self.data = _traced(fn, self.data, _plain(value))
+            _anomaly_forward(op, self)
         return self
 
+    def _bump_version(self):
+        """Mark this tensor as changed in place outside any op (an optimizer's update, a
+        state dict loaded into it): a graph that used its old value then refuses to
+        back-propagate through it."""
+        self._version += 1
+
     def __iadd__(self, other):
-        return self._modify("+=", _iadd, other, Tensor.__add__)
+        return self._modify("+=", _ops.ADD, _iadd, other)
 
     def __isub__(self, other):
-        return self._modify("-=", _isub, other, Tensor.__sub__)
+        return self._modify("-=", _ops.SUB, _isub, other)
 
     def __imul__(self, other):
-        return self._modify("*=", _imul, other, Tensor.__mul__)
+        return self._modify("*=", _ops.MUL, _imul, other)
 
     def __itruediv__(self, other):
-        return self._modify("/=", _idiv, other, Tensor.__truediv__)
+        return self._modify("/=", _ops.DIV, _idiv, other)
 
     def __setitem__(self, index, value):
-        if not self._inplace("item assignment"):
-            raise BackwardError(
-                "item assignment into a tensor that is part of a recorded graph is not "
-                "supported; build a new tensor (e.g. with cr.where) instead"
-            )
-        _traced(_setitem, self.data, _index(index), _plain(value))
+        self._modify("item assignment", _ops.SETITEM, _setitem, value, _index(index))
 
     def add_(self, other, alpha=1):
-        return self._modify("add_", _iadd, _scaled(other, alpha))
+        return self._modify("add_", _ops.ADD, _iadd, _scaled(other, alpha))
 
     def sub_(self, other, alpha=1):
-        return self._modify("sub_", _isub, _scaled(other, alpha))
+        return self._modify("sub_", _ops.SUB, _isub, _scaled(other, alpha))
 
     def mul_(self, other):
-        return self._modify("mul_", _imul, other)
+        return self._modify("mul_", _ops.MUL, _imul, other)
 
     def div_(self, other):
-        return self._modify("div_", _idiv, other)
+        return self._modify("div_", _ops.DIV, _idiv, other)
 
     def zero_(self):
         return self.fill_(0)
 
     def fill_(self, value):
-        return self._modify("fill_", _fill, value)
+        return self._modify("fill_", _ops.SETITEM, _setitem, value, ...)
 
     def copy_(self, src):
-        return self._modify("copy_", _fill, src)
+        return self._modify("copy_", _ops.SETITEM, _setitem, src, ...)
 
     # --------------------------------------------------- functions as methods
     def exp(self):
@@ -648,18 +661,15 @@ def _idiv(a, b):
     return a
 
 
-def _setitem(a, index, value):
+def _setitem(a, value, index):
     a[index] = value
     return a
 
 
-def _fill(a, value):
-    a[...] = value
-    return a
-
-
 def _scaled(x, alpha):
-    return _plain(x) if alpha == 1 else _traced(np.multiply, alpha, _plain(x))
+    if alpha == 1:
+        return x
+    return x * alpha if isinstance(x, Tensor) else _traced(np.multiply, alpha, x)
 
 
 def _argext(fn, x, axis):
@@ -670,11 +680,23 @@ def _plain(x):
     return x.data if isinstance(x, Tensor) else x
 
 
-def _no_inplace(what):
-    raise BackwardError(
-        f"{what}: in-place change of a tensor that is part of a recorded graph is not "
-        "supported; write x = x + y, or wrap the update in `with cr.no_grad():`"
-    )
+def _source(x, version):
+    """What gave ``x`` its value at ``version``: its node, or ``x`` when it is a leaf that
+    requires grad, or None (a constant). That is ``x``'s own node unless recorded in-place
+    ops changed ``x`` since; then it is the node of the ``before`` that the first of them
+    kept as its input, so an op that used ``x`` sends its gradient to the graph that made
+    the value it used (also after a backward freed the in-place nodes)."""
+    t, node, v = x, x._node, x._version
+    while v != version and node is not None and node.op.inplace and node.versions[0] >= version:
+        v = node.versions[0]
+        before = node.inputs[0] if node.inputs is not None else node.kept[0][0]
+        if isinstance(before, Tensor):
+            t, node = before, before._node
+        else:  # a freed node keeps the node its input came from, or a Kept constant
+            t, node = None, before if isinstance(before, Node) else None
+    if node is not None:
+        return node
+    return t if t is not None and t.requires_grad else None
 
 
 def _index(index):
