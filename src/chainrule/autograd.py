@@ -64,10 +64,21 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled(_GradMode):
-    """Context manager and decorator: record operations when ``enabled`` is true."""
+    """Switch recording on or off (``enabled``) in this thread, as PyTorch's: a plain call
+    ``cr.set_grad_enabled(False)`` switches at once; as a context manager the previous
+    mode comes back on exit; as a decorator it applies to each call."""
 
     def __init__(self, enabled):
         super().__init__(bool(enabled))
+        self.prev = mode.grad_enabled
+        mode.grad_enabled = self.enabled
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, fn):
+        mode.grad_enabled = self.prev  # a decorator: only its calls switch
+        return super().__call__(fn)
 
 
 def is_grad_enabled():
@@ -207,7 +218,7 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
                     if not isinstance(x, Tensor):
                         continue
                     if x._version == versions[i]:
-                        if not x.requires_grad:
+                        if not x._requires_grad:
                             continue
                         key = x._node
                         if key is None:
@@ -224,9 +235,13 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
                         gi = vjps[0](F, g, out, i, args, *params)
                     else:
                         gi = vjps[i](F, g, out, *args, *params)
-                    shape = x.data.shape
+                    xd = x.data
+                    shape = xd.shape
                     if gi.shape != shape:
                         gi = F.sum_to(gi, shape) if tracer is None else tracer.sum_to(gi, shape)
+                    if gi.dtype != xd.dtype:  # a gradient has its tensor's dtype, on every path
+                        gi = gi.astype(xd.dtype) if create_graph else \
+                            _traced(np.asarray, gi, xd.dtype)
                     if anomaly:
                         _anomaly_backward(node, i, gi)
                     prior = get(key)

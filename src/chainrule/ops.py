@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import ShapeError
 from .graph import Op
-from .tensor import Tensor, _index, _setitem, _wrap, apply, as_array, binary, unary
+from .tensor import Tensor, _index, _setitem, _traced, _wrap, apply, as_array, binary, unary
 
 OPS: dict[str, Op] = {}  # the registry: every primitive; the test suite checks each one
 
@@ -203,16 +203,14 @@ def _stack_vjp(F, g, out, i, xs, axis):
     return F.getitem(g, (slice(None),) * axis + (i,))
 
 
-def _clip_vjp(F, g, out, x, lo, hi):
-    if lo is not None:
-        g = g * (x >= lo)
-    if hi is not None:
-        g = g * (x <= hi)
-    return g
+def _clip_vjp_x(F, g, out, x, lo, hi):
+    return g * ((x >= lo) & (x <= hi))  # inside the bounds (inclusive, as PyTorch)
 
 
 def _pow_vjp_base(F, g, out, a, b):
-    return g * b * a ** (b - 1)
+    if isinstance(b, (int, float)):  # a Python exponent: d(a**0)/da is 0, also at a = 0
+        return g * b * a ** (b - 1) if b != 0 else g * 0
+    return g * b * a ** F.where((b == 0) & (a == 0), 1, b - 1)  # 0 · 0**-1 would be NaN
 
 
 def _pow_vjp_exponent(F, g, out, a, b):
@@ -237,8 +235,10 @@ ABS = defop("abs", np.abs, lambda F, g, out, x: g * F.sign(x), reads="x")
 CLONE = defop("clone", np.copy, lambda F, g, out, x: g)
 ASTYPE = defop("astype", lambda x, dtype: x.astype(dtype),
                lambda F, g, out, x, dtype: g.astype(x.dtype), params="dtype", method=False)
-CLIP = defop("clip", lambda x, lo, hi: np.clip(x, lo, hi), _clip_vjp, params="min max",
-             reads="x", method=False)
+CLIP = defop("clip", np.clip, _clip_vjp_x,  # a missing bound is ∓inf; bounds may be tensors
+             lambda F, g, out, x, lo, hi: g * ((x < lo) & (lo <= hi)),
+             lambda F, g, out, x, lo, hi: g * ((x > hi) | (lo > hi)),
+             inputs="x min max", reads="x min max", method=False)
 
 # binary, with broadcasting
 ADD = defop("add", np.add, lambda F, g, out, a, b: g, lambda F, g, out, a, b: g,
@@ -322,7 +322,7 @@ STACK = defop("stack", lambda xs, axis: np.stack(xs, axis=axis), _stack_vjp, inp
 def _extreme_vjp(F, g, out, x, axis, keepdims):
     """max/min: the gradient goes to the elements equal to the extreme, shared among ties."""
     out_b = _unreduce(F, out, x.shape, axis, keepdims)
-    hit = x == out_b
+    hit = (x == out_b) | ((x != x) & (out_b != out_b))  # a NaN is the extreme: it gets g
     count = F.sum(hit, axis, True).astype(g.dtype)
     return _unreduce(F, g, x.shape, axis, keepdims) * hit / F.broadcast_to(count, x.shape)
 
@@ -490,19 +490,15 @@ def where(cond, a, b):
 
 
 def clip(x, min=None, max=None):  # noqa: A002
-    """Limit x to [min, max]; the gradient passes where min <= x <= max."""
+    """Limit x to [min, max]; the gradient goes to x where min <= x <= max, else to the
+    bound that gave the value (when it is a tensor). With min > max every value is max."""
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
-    return unary(CLIP, _t(x, "clip"), _plain_bound(min), _plain_bound(max))
+    return apply(CLIP, (_t(x, "clip"), -np.inf if min is None else min,
+                        np.inf if max is None else max))
 
 
 clamp = clip
-
-
-def _plain_bound(v):
-    if isinstance(v, Tensor):
-        return v.data
-    return v
 
 
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
@@ -547,6 +543,7 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     x = _t(x, "logsumexp")
     ax = _axes("logsumexp", x, axis, dim)
     m = max(x, ax, True).detach()
+    m = where(_traced(np.isfinite, m.data), m, 0)  # all -inf gives -inf, a +inf gives +inf
     out = log(sum(exp(x - m), ax, True)) + m
     return out if _keep(keepdims, keepdim) else reshape(out, _reduced_shape(x.shape, ax))
 
@@ -567,17 +564,18 @@ def reshape(x, *shape):
 
 
 def transpose(x, *axes):
-    """Permute axes: no argument reverses them (NumPy's ``.T``); a full permutation permutes
-    (NumPy); two axes of a tensor with more than two dimensions swap them (PyTorch)."""
+    """Permute axes: no argument reverses them (NumPy's ``.T``); two axes swap them
+    (PyTorch's ``transpose(dim0, dim1)``, also on a 2-D tensor); a tuple, or one axis per
+    dimension of three or more, is a full permutation (NumPy's, PyTorch's ``permute``)."""
     x = _t(x, "transpose")
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
+    elif len(axes) == 2:
+        return swapaxes(x, *axes)
     nd = x.ndim
     if not axes:
         axes = tuple(range(nd - 1, -1, -1))
-    elif len(axes) == 2 and nd != 2:
-        return swapaxes(x, *axes)
-    if sorted(a % nd if nd else a for a in axes) != list(range(nd)):
+    if len(axes) != nd or sorted(a % nd if nd else a for a in axes) != list(range(nd)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of {nd} axes")
     axes = tuple(a % nd for a in axes)
     if axes == tuple(range(nd)):

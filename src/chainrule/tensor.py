@@ -70,7 +70,7 @@ def _wrap(out, node):
     t = _new(Tensor)
     t.data = out
     t._grad = None
-    t.requires_grad = node is not None
+    t._requires_grad = node is not None
     t._node = node
     t._version = 0
     t.name = None
@@ -87,21 +87,14 @@ def _fail(op, arrays, params, err):
     return TypeError(msg)
 
 
-def _finish(op, out, node):
-    """The result tensor of an op: ``_wrap`` written out, as this is the per-op hot path."""
-    t = _new(Tensor)
-    t.data = out
-    t._grad = None
-    t.requires_grad = node is not None
-    t._node = node
-    t._version = 0
-    t.name = None
+def _result(op, out, inputs, params, versions):
+    """What every op returns (``unary``, ``binary`` and ``apply`` end here): ``out`` as a
+    Tensor, recorded as ``op(*inputs, *params)`` when ``inputs`` is given (grad mode on and
+    an input requiring grad), and checked for NaN/Inf under ``detect_anomaly``."""
+    t = _wrap(out, None if inputs is None else Node(op, inputs, out, params, versions))
     if mode.anomaly:
-        from .autograd import _anomaly_forward
-
-        _anomaly_forward(op, t)
+        _autograd._anomaly_forward(op, t)
     return t
-
 
 
 def unary(op, x, *params):
@@ -113,19 +106,19 @@ def unary(op, x, *params):
         raise _fail(op, (xd,), params, e) from None
     if mode.tracer is not None:
         mode.tracer.call(op.forward, (xd, *params), out)
-    if x.requires_grad and mode.grad_enabled:
-        return _finish(op, out, Node(op, (x,), out, params, (x._version,)))
-    return _finish(op, out, None)
+    if x._requires_grad and mode.grad_enabled:
+        return _result(op, out, (x,), params, (x._version,))
+    return _result(op, out, None, None, None)
 
 
 def binary(op, a, b):
     """Apply a two-input op; either input may be a constant (array or Python number)."""
     if isinstance(a, Tensor):
-        ad, ra, va = a.data, a.requires_grad, a._version
+        ad, ra, va = a.data, a._requires_grad, a._version
     else:
         ad, ra, va = _const(a, op.name), False, 0
     if isinstance(b, Tensor):
-        bd, rb, vb = b.data, b.requires_grad, b._version
+        bd, rb, vb = b.data, b._requires_grad, b._version
     else:
         bd, rb, vb = _const(b, op.name), False, 0
     try:
@@ -135,8 +128,8 @@ def binary(op, a, b):
     if mode.tracer is not None:
         mode.tracer.call(op.forward, (ad, bd), out)
     if (ra or rb) and mode.grad_enabled:
-        return _finish(op, out, Node(op, (a, b), out, (), (va, vb)))
-    return _finish(op, out, None)
+        return _result(op, out, (a, b), (), (va, vb))
+    return _result(op, out, None, None, None)
 
 
 def apply(op, inputs, *params):
@@ -148,7 +141,7 @@ def apply(op, inputs, *params):
         if isinstance(x, Tensor):
             datas.append(x.data)
             versions.append(x._version)
-            record = record or x.requires_grad
+            record = record or x._requires_grad
         else:
             datas.append(_const(x, op.name))
             versions.append(0)
@@ -160,8 +153,8 @@ def apply(op, inputs, *params):
         args = (datas, *params) if op.variadic else (*datas, *params)
         mode.tracer.call(op.forward, args, out)
     if record and mode.grad_enabled:
-        return _finish(op, out, Node(op, tuple(inputs), out, params, tuple(versions)))
-    return _finish(op, out, None)
+        return _result(op, out, tuple(inputs), params, tuple(versions))
+    return _result(op, out, None, None, None)
 
 
 def _compare(ufunc, a, b):
@@ -199,14 +192,16 @@ class Tensor:
         Convert to this dtype; by default NumPy's choice (Python floats give float64).
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "_node", "_version", "name", "__weakref__")
+    # the per-op path reads these plain slots; ``requires_grad`` and ``grad`` are checked
+    # properties over ``_requires_grad`` and ``_grad``
+    __slots__ = ("data", "_grad", "_requires_grad", "_node", "_version", "name", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, dtype=None):
         self.data = as_array(data, dtype=dtype, where="Tensor")
         self._grad = None
-        self.requires_grad = False
+        self._requires_grad = False
         self._node = None
         self._version = 0
         self.name = None
@@ -323,9 +318,33 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f".grad must be a Tensor or None, got {type(value).__name__}; wrap an "
+                    "array with cr.tensor(...)"
+                )
+            if value.shape != self.shape:
+                raise ShapeError(
+                    f".grad must have its tensor's shape {self.shape}, got {value.shape}"
+                )
+            if value.dtype != self.dtype:
+                raise TypeError(
+                    f".grad must have its tensor's dtype {self.dtype}, got {value.dtype}; "
+                    f"convert it with .astype(np.{self.dtype})"
+                )
         if mode.tracer is not None:  # cr.compile replays the assignment (or refuses it)
             mode.tracer.set_grad(self, value)
         self._grad = value
+
+    @property
+    def requires_grad(self):
+        """Whether operations on this tensor are recorded (set it like ``requires_grad_``)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` in place (floating-point tensors only); returns self."""
@@ -338,7 +357,7 @@ class Tensor:
             raise BackwardError(
                 "requires_grad_(False) on a tensor computed from others; use .detach()"
             )
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
 
     def detach(self):
@@ -439,6 +458,8 @@ class Tensor:
     def __or__(self, other):
         return _compare(np.logical_or, self, other)
 
+    __rand__, __ror__ = __and__, __or__  # logical and/or are symmetric
+
     def __invert__(self):
         if self.data.dtype != np.bool_:
             raise TypeError(f"~ needs a boolean tensor, got {self.data.dtype}")
@@ -453,8 +474,8 @@ class Tensor:
         graph; a leaf that requires grad refuses (its ``.grad`` would lose its meaning)."""
         vt = isinstance(value, Tensor)
         node = self._node
-        record = (self.requires_grad or vt and value.requires_grad) and mode.grad_enabled
-        if record and node is None and self.requires_grad:
+        record = (self._requires_grad or vt and value._requires_grad) and mode.grad_enabled
+        if record and node is None and self._requires_grad:
             raise BackwardError(
                 f"{what}: a leaf tensor that requires grad cannot be changed in place "
                 "while gradients are recorded; wrap the update in `with cr.no_grad():`"
@@ -475,11 +496,9 @@ class Tensor:
         self.data = out
         self._node = Node(op.in_place(), (before, value), out, params, (self._version, vv))
         self._version += 1
-        self.requires_grad = True
+        self._requires_grad = True
         if mode.anomaly:
-            from .autograd import _anomaly_forward
-
-            _anomaly_forward(op, self)
+            _autograd._anomaly_forward(op, self)
         return self
 
     def _bump_version(self):
@@ -612,7 +631,10 @@ class Tensor:
         return _ops.transpose(self, *axes)
 
     def permute(self, *dims):
-        return _ops.transpose(self, *dims)
+        """The axes in the order ``dims``, a full permutation (as PyTorch's ``permute``)."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = dims[0]
+        return _ops.transpose(self, tuple(dims))
 
     def swapaxes(self, axis1, axis2):
         return _ops.swapaxes(self, axis1, axis2)
@@ -696,7 +718,7 @@ def _source(x, version):
             t, node = None, before if isinstance(before, Node) else None
     if node is not None:
         return node
-    return t if t is not None and t.requires_grad else None
+    return t if t is not None and t._requires_grad else None
 
 
 def _index(index):
