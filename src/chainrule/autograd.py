@@ -181,11 +181,16 @@ def _stale(node, i, x):
 
 def _run(roots, seeds, retain_graph, create_graph, capture=()):
     """Back-propagate ``seeds`` (gradients of ``roots``). Returns the gradients of the
-    leaves reached (keyed by tensor) and of the non-leaf nodes in ``capture``."""
-    grads = {}
-    for t, g in zip(roots, seeds):
-        key = t._node if t._node is not None else t
-        grads[key] = grads[key] + g if key in grads else g
+    leaves reached (keyed by tensor) and of the non-leaf nodes in ``capture``.
+
+    The steps, per node from the outputs back: take the gradient of its output (seeded
+    from ``seeds``); per input, find where its gradient goes (the version check, only for
+    what the VJP reads); run the VJP; reduce it to the input's shape and dtype; check it
+    under ``detect_anomaly``; add it to what that input already has; then free the node.
+    This loop runs once per node of every backward, so the steps are written inline and
+    the rare cases (an in-place change, a traced step) leave it through helpers.
+    """
+    grads = _seed_grads(roots, seeds)
     order = _toposort([t._node for t in roots if t._node is not None])
     tracer = mode.tracer
     if tracer is not None and create_graph:
@@ -198,15 +203,13 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
     mode.grad_enabled = create_graph
     try:
         for node in order:
-            g = pop(node, None)
+            g = pop(node, None)  # 1. the gradient of this node's output
             if capture and node in capture:
                 captured[node] = g
-            inputs = node.inputs
             if g is not None:
                 if node.retained is not None:
-                    for t in node.retained:
-                        t._grad = g if isinstance(g, Tensor) else _wrap(np.array(g), None)
-                op, versions, params = node.op, node.versions, node.params
+                    _retain(node, g)
+                inputs, op, versions, params = node.inputs, node.op, node.versions, node.params
                 if create_graph:
                     args = inputs
                     out = _wrap(node.out, node)  # the output, as a recorded tensor
@@ -217,45 +220,66 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
                 for i, x in enumerate(inputs):
                     if not isinstance(x, Tensor):
                         continue
-                    if x._version == versions[i]:
+                    if x._version == versions[i]:  # 2. where input i's gradient goes
                         if not x._requires_grad:
                             continue
                         key = x._node
                         if key is None:
                             key = x
-                    else:  # changed in place since the op used it
-                        if i in op.reads:  # also constants: other inputs' VJPs use them
-                            raise _stale(node, i, x)
-                        key = _source(x, versions[i])  # the graph that made the value used
+                    else:
+                        key = _changed_input(node, i, x)
                         if key is None:
                             continue
-                    if tracer is not None:  # cr.compile: record the NumPy calls of the VJP
+                    if tracer is not None:  # 3. the VJP (cr.compile records its NumPy calls)
                         gi = tracer.vjp(op, i, g, out, args, params)
                     elif op.variadic:
                         gi = vjps[0](F, g, out, i, args, *params)
                     else:
                         gi = vjps[i](F, g, out, *args, *params)
-                    xd = x.data
+                    xd = x.data  # 4. reduced to the input's shape and dtype
                     shape = xd.shape
                     if gi.shape != shape:
                         gi = F.sum_to(gi, shape) if tracer is None else tracer.sum_to(gi, shape)
-                    if gi.dtype != xd.dtype:  # a gradient has its tensor's dtype, on every path
+                    if gi.dtype != xd.dtype:
                         gi = gi.astype(xd.dtype) if create_graph else \
                             _traced(np.asarray, gi, xd.dtype)
-                    if anomaly:
+                    if anomaly:  # 5. NaN/Inf check
                         _anomaly_backward(node, i, gi)
-                    prior = get(key)
+                    prior = get(key)  # 6. summed where a value feeds several ops
                     if prior is None:
                         grads[key] = gi
                     elif tracer is None:
                         grads[key] = prior + gi
                     else:
                         grads[key] = tracer.call(operator.add, (prior, gi), prior + gi)
-            if not retain_graph:
+            if not retain_graph:  # 7. free what the node saved, keep its structure
                 free(node)
     finally:
         mode.grad_enabled = prev
     return grads, captured
+
+
+def _seed_grads(roots, seeds):
+    grads = {}
+    for t, g in zip(roots, seeds):
+        key = t._node if t._node is not None else t
+        grads[key] = grads[key] + g if key in grads else g
+    return grads
+
+
+def _retain(node, g):
+    """``.grad`` of the tensors that called ``retain_grad()``, made by ``node``."""
+    for t in node.retained:
+        t._grad = g if isinstance(g, Tensor) else _wrap(np.array(g), None)
+
+
+def _changed_input(node, i, x):
+    """Input ``i`` was changed in place after ``node`` used it: refuse when the VJP reads it
+    (also a constant: other inputs' VJPs use it), else send the gradient to the graph that
+    made the value it used."""
+    if i in node.op.reads:
+        raise _stale(node, i, x)
+    return _source(x, node.versions[i])
 
 
 def free(node):

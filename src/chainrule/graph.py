@@ -55,16 +55,18 @@ class Op:
     (graph labels show ``axis=(0,)``); ``reads`` are the indices of the inputs whose
     *values* the VJPs read and ``reads_out`` whether they read the output (an in-place
     change of anything else after the op ran cannot make its gradients wrong, so only
-    these are version-checked or kept); ``method`` is the Tensor method's name (None: a
-    function only); ``ordered`` whether the inputs' order matters (drawn as numbered
-    edges); ``inplace`` marks the variant that wrote its result into its first input.
+    these are version-checked or kept); ``methods`` and ``exports`` are the names of its
+    Tensor methods and of its ``cr.*`` functions (made from the table); ``ordered`` whether
+    the inputs' order matters (drawn as numbered edges); ``inplace`` marks the variant that
+    wrote its result into its first input.
     """
 
     __slots__ = ("name", "forward", "vjps", "variadic", "inputs", "params", "reads",
-                 "reads_out", "method", "ordered", "inplace", "_in_place")
+                 "reads_out", "methods", "exports", "ordered", "inplace", "_in_place")
 
     def __init__(self, name, forward, vjps, variadic=False, inputs=None, params=(),
-                 reads=None, reads_out=True, method=None, ordered=True, inplace=False):
+                 reads=None, reads_out=True, methods=(), exports=(), ordered=True,
+                 inplace=False):
         self.name = name
         self.forward = forward
         self.vjps = vjps
@@ -74,7 +76,8 @@ class Op:
         self.params = tuple(params)
         self.reads = frozenset(range(len(self.inputs)) if reads is None else reads)
         self.reads_out = reads_out
-        self.method = method
+        self.methods = tuple(methods)
+        self.exports = tuple(exports)
         self.ordered = ordered
         self.inplace = inplace
         self._in_place = None
@@ -91,7 +94,7 @@ class Op:
         if self._in_place is None:
             self._in_place = Op(
                 self.name + "_", self.forward, self.vjps, self.variadic, self.inputs,
-                self.params, self.reads, self.reads_out, None, self.ordered, True)
+                self.params, self.reads, self.reads_out, (), (), self.ordered, True)
         return self._in_place
 
     def __repr__(self):

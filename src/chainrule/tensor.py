@@ -544,44 +544,9 @@ class Tensor:
         return self._modify("copy_", _ops.SETITEM, _setitem, src, ...)
 
     # --------------------------------------------------- functions as methods
-    def exp(self):
-        return unary(_ops.EXP, self)
-
-    def log(self):
-        return unary(_ops.LOG, self)
-
-    def tanh(self):
-        return unary(_ops.TANH, self)
-
-    def sigmoid(self):
-        return unary(_ops.SIGMOID, self)
-
-    def relu(self):
-        return unary(_ops.RELU, self)
-
-    def sin(self):
-        return unary(_ops.SIN, self)
-
-    def cos(self):
-        return unary(_ops.COS, self)
-
-    def tan(self):
-        return unary(_ops.TAN, self)
-
-    def sqrt(self):
-        return unary(_ops.SQRT, self)
-
-    def abs(self):
-        return unary(_ops.ABS, self)
-
+    # (each primitive's methods come from its ``defop`` in ops.py; these are composites)
     def square(self):
         return binary(_ops.MUL, self, self)
-
-    def clone(self):
-        return unary(_ops.CLONE, self)
-
-    def astype(self, dtype):
-        return _ops.astype(self, dtype)
 
     def to(self, dtype):
         return _ops.astype(self, dtype)
@@ -592,28 +557,11 @@ class Tensor:
     def double(self):
         return _ops.astype(self, np.float64)
 
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
     def argmax(self, axis=None, *, dim=None):
         return _wrap(_traced(_argext, np.argmax, self.data, dim if dim is not None else axis), None)
 
     def argmin(self, axis=None, *, dim=None):
         return _wrap(_traced(_argext, np.argmin, self.data, dim if dim is not None else axis), None)
-
-    def reshape(self, *shape):
-        return _ops.reshape(self, *shape)
-
-    view = reshape
 
     def flatten(self):
         return _ops.reshape(self, -1)
@@ -627,9 +575,6 @@ class Tensor:
     def expand_dims(self, axis):
         return _ops.expand_dims(self, axis)
 
-    def transpose(self, *axes):
-        return _ops.transpose(self, *axes)
-
     def permute(self, *dims):
         """The axes in the order ``dims``, a full permutation (as PyTorch's ``permute``)."""
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
@@ -639,28 +584,8 @@ class Tensor:
     def swapaxes(self, axis1, axis2):
         return _ops.swapaxes(self, axis1, axis2)
 
-    def broadcast_to(self, shape):
-        return _ops.broadcast_to(self, shape)
-
-    def clip(self, min=None, max=None):
-        return _ops.clip(self, min, max)
-
-    clamp = clip
-
-    def maximum(self, other):
-        return binary(_ops.MAXIMUM, self, other)
-
-    def minimum(self, other):
-        return binary(_ops.MINIMUM, self, other)
-
-    def softmax(self, axis=-1, *, dim=None):
-        return _ops.softmax(self, axis, dim=dim)
-
-    def log_softmax(self, axis=-1, *, dim=None):
-        return _ops.log_softmax(self, axis, dim=dim)
-
-    def __getitem__(self, index):
-        return unary(_ops.GETITEM, self, _index(index))
+    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
 
 def _iadd(a, b):

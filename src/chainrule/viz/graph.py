@@ -17,7 +17,6 @@ from ..errors import UserError
 from .group import LEVELS, reduce
 from .model import Model, VizEdge, VizNode, trace
 
-_ORDERED_OPS = {"sub", "div", "pow", "matmul", "linear", "where", "concatenate", "stack"}
 _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": None, ".gv": None}
 _STYLE = {
     "leaf": 'shape=box, style="rounded,filled,bold", fillcolor="#c8ebc8"',
@@ -215,7 +214,7 @@ class Graph:
     def _edge_attrs(self, e: VizEdge, fan_out):
         label = []
         dst = self.nodes[e.dst]
-        if e.index is not None and dst.op in _ORDERED_OPS:
+        if e.index is not None and dst.ordered:
             label.append(f"#{e.index}")
         if e.count > 1:
             label.append(f"×{e.count}")

@@ -58,6 +58,7 @@ class VizNode:
     ops: dict = field(default_factory=dict)
     members: list = field(default_factory=list)
     param_names: list = field(default_factory=list)
+    ordered: bool = False  # an op whose inputs' order matters (its edges are numbered)
 
     def __repr__(self):
         extra = f" {self.shape}" if self.shape is not None else ""
@@ -127,20 +128,10 @@ def walk(t):
     return order
 
 
-_REDUCE = ("axis", "keepdims")
-PARAM_NAMES = {
-    "sum": _REDUCE, "mean": _REDUCE, "max": _REDUCE, "min": _REDUCE,
-    "softmax": ("axis",), "log_softmax": ("axis",), "concatenate": ("axis",),
-    "stack": ("axis",), "reshape": ("shape",), "broadcast_to": ("shape",),
-    "sum_to": ("shape",), "transpose": ("axes",), "getitem": ("index",),
-    "scatter": ("shape", "index"), "clip": ("min", "max"), "astype": ("dtype",),
-    "where": ("cond",), "mse_loss": ("reduction",),
-}  # fmt: skip
-
-
 def _params_text(node):
-    """``axis=(0,)``-style text for an op's non-tensor parameters (defaults left out)."""
-    names = PARAM_NAMES.get(node.op.name, ())
+    """``axis=(0,)``-style text for an op's non-tensor parameters (defaults left out), named
+    as its ``defop`` names them."""
+    names = node.op.params
     parts = []
     for k, p in enumerate(node.params):
         if p is None or p is False:
@@ -229,7 +220,8 @@ def trace(t, grads="auto", grad_output=None):
                 arr = np.asarray(x)
                 ins.append(new("value", "const", role="const", shape=arr.shape,
                                dtype=str(arr.dtype), data=arr))
-        oid = new("op", node.op.name, op=node.op.name, params=_params_text(node))
+        oid = new("op", node.op.name, op=node.op.name, params=_params_text(node),
+                  ordered=node.op.ordered)
         out = t.data if node is root_item else node.out
         if out is None:  # freed by a backward: the structure and shape remain
             shape, dtype, data = node.kept[1], str(node.kept[2]), None
