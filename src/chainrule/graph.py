@@ -12,15 +12,54 @@ import itertools
 import threading
 
 
-class _Mode(threading.local):
-    """Switches read on every op, one set per thread (as PyTorch's grad mode): a thread's
-    ``no_grad`` never switches recording off in another. The defaults are class
-    attributes, so a new thread starts with them without running any code."""
+class _Defaults:
+    """Process-wide: ``plain`` is true while every thread runs with the default modes (grad
+    on, no anomaly detection, no trace). Ops read only this one slot then, and the
+    per-thread ``mode`` only when some thread has a mode switched."""
 
-    grad_enabled = True
-    anomaly = False
+    __slots__ = ("plain", "away", "lock")
+
+    def __init__(self):
+        self.plain, self.away, self.lock = True, 0, threading.Lock()
+
+    def moved(self, delta):
+        with self.lock:
+            self.away += delta
+            self.plain = self.away == 0
+
+
+defaults = _Defaults()
+
+
+def _switch(name, default):
+    """A per-thread mode field that keeps ``defaults.plain`` up to date when it is set."""
+    key = "_" + name
+
+    def get(self):
+        return getattr(self, key)
+
+    def set(self, value):
+        if default is not None:
+            value = bool(value)
+        delta = (value is not default) - (getattr(self, key) is not default)
+        setattr(self, key, value)
+        if delta:
+            defaults.moved(delta)
+
+    return property(get, set, doc=f"This thread's {name} (default {default!r}).")
+
+
+class _Mode(threading.local):
+    """Switches read by every op, one set per thread (as PyTorch's grad mode): a thread's
+    ``no_grad`` never switches recording off in another. The defaults are class
+    attributes, so a new thread starts with them without running any code; while no
+    thread has switched one, ops do not read them at all (see ``defaults``)."""
+
+    _grad_enabled, _anomaly, _tracer = True, False, None
+    grad_enabled = _switch("grad_enabled", True)
+    anomaly = _switch("anomaly", False)
+    tracer = _switch("tracer", None)  # set by cr.compile while it traces a step
     sites = None  # node -> where user code created it, only while detecting anomalies
-    tracer = None  # set by cr.compile while it traces a step
 
 
 mode = _Mode()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import BackwardError, ShapeError
-from .graph import Node, mode
+from .graph import Node, defaults, mode
 
 _NUMBER = (int, float, np.number, np.bool_)
 _new = object.__new__
@@ -87,12 +87,18 @@ def _fail(op, arrays, params, err):
     return TypeError(msg)
 
 
-def _result(op, out, inputs, params, versions):
+def _result(op, out, inputs, params, versions, args):
     """What every op returns (``unary``, ``binary`` and ``apply`` end here): ``out`` as a
-    Tensor, recorded as ``op(*inputs, *params)`` when ``inputs`` is given (grad mode on and
-    an input requiring grad), and checked for NaN/Inf under ``detect_anomaly``."""
-    t = _wrap(out, None if inputs is None else Node(op, inputs, out, params, versions))
-    if mode.anomaly:
+    Tensor, recorded as ``op(*inputs, *params)`` when ``inputs`` is given (an input requires
+    grad) and grad mode is on. ``args`` are the forward's arguments (for ``cr.compile``)."""
+    if defaults.plain:  # every thread has the default modes: record, no checks, no trace
+        return _wrap(out, None if inputs is None else Node(op, inputs, out, params, versions))
+    m = mode  # some thread switched a mode: this thread's own switches decide
+    if m._tracer is not None:
+        mode.tracer.call(op.forward, args, out)
+    record = inputs is not None and m._grad_enabled
+    t = _wrap(out, Node(op, inputs, out, params, versions) if record else None)
+    if m._anomaly:
         _autograd._anomaly_forward(op, t)
     return t
 
@@ -104,11 +110,9 @@ def unary(op, x, *params):
         out = op.forward(xd, *params)
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, (xd,), params, e) from None
-    if mode.tracer is not None:
-        mode.tracer.call(op.forward, (xd, *params), out)
-    if x._requires_grad and mode.grad_enabled:
-        return _result(op, out, (x,), params, (x._version,))
-    return _result(op, out, None, None, None)
+    if x._requires_grad:
+        return _result(op, out, (x,), params, (x._version,), (xd, *params))
+    return _result(op, out, None, None, None, (xd, *params))
 
 
 def binary(op, a, b):
@@ -125,11 +129,9 @@ def binary(op, a, b):
         out = op.forward(ad, bd)
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, (ad, bd), (), e) from None
-    if mode.tracer is not None:
-        mode.tracer.call(op.forward, (ad, bd), out)
-    if (ra or rb) and mode.grad_enabled:
-        return _result(op, out, (a, b), (), (va, vb))
-    return _result(op, out, None, None, None)
+    if ra or rb:
+        return _result(op, out, (a, b), (), (va, vb), (ad, bd))
+    return _result(op, out, None, None, None, (ad, bd))
 
 
 def apply(op, inputs, *params):
@@ -149,12 +151,10 @@ def apply(op, inputs, *params):
         out = op.forward(datas, *params) if op.variadic else op.forward(*datas, *params)
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, datas, params, e) from None
-    if mode.tracer is not None:
-        args = (datas, *params) if op.variadic else (*datas, *params)
-        mode.tracer.call(op.forward, args, out)
-    if record and mode.grad_enabled:
-        return _result(op, out, tuple(inputs), params, tuple(versions))
-    return _result(op, out, None, None, None)
+    args = (datas, *params) if op.variadic else (*datas, *params)
+    if record:
+        return _result(op, out, tuple(inputs), params, tuple(versions), args)
+    return _result(op, out, None, None, None, args)
 
 
 def _compare(ufunc, a, b):

@@ -92,7 +92,7 @@ def test_anomaly_mode_is_per_thread():
             inside.set()
             assert done.wait(20)
             x = cr.tensor([0.0], requires_grad=True)
-            with pytest.raises(cr.AnomalyError, match="log"):
+            with pytest.raises(cr.AnomalyError, match="log"), np.errstate(divide="ignore"):
                 cr.log(x)
             seen["detector_raised"] = True
 
@@ -106,3 +106,21 @@ def test_anomaly_mode_is_per_thread():
 
     _run_threads(detector, other)
     assert seen["detector_raised"] and seen["other_value"] == -np.inf
+
+
+def test_ops_read_one_flag_until_a_thread_switches_a_mode():
+    from chainrule.graph import defaults
+
+    assert defaults.plain and defaults.away == 0
+    with cr.no_grad():
+        assert not defaults.plain
+        with cr.detect_anomaly():
+            assert defaults.away == 2
+        with cr.no_grad():  # no change of value: no change of count
+            assert defaults.away == 1
+    assert defaults.plain and defaults.away == 0
+    x = cr.tensor([1.0], requires_grad=True)
+    (x * x).sum().backward()  # the backward switches grad mode off while it runs
+    assert defaults.plain and defaults.away == 0
+    test_no_grad_in_one_thread_while_another_trains()
+    assert defaults.plain and defaults.away == 0
