@@ -18,7 +18,7 @@ import weakref
 import numpy as np
 
 from .errors import AnomalyError, BackwardError
-from .graph import Kept, Node, mode
+from .graph import Node, mode
 from .tensor import Tensor, _source, _traced, _wrap, as_array
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -150,7 +150,7 @@ def _toposort(roots):
     while stack:
         node = stack.pop()
         inputs = node.inputs
-        if inputs is None:
+        if node.out is None:
             raise BackwardError(
                 f"trying to back-propagate through the graph a second time (the "
                 f"'{node.op.name}' node was freed by an earlier backward); pass "
@@ -283,29 +283,27 @@ def _changed_input(node, i, x):
 
 
 def free(node):
-    """Drop what ``node`` saved for its backward (its output and the input tensors' arrays)
-    but keep the structure (as PyTorch does): ``node.kept`` holds, per input, the node that
-    made it, the leaf tensor that requires grad, or a :class:`Kept` shape and dtype."""
-    parents = []
-    for x, v in zip(node.inputs, node.versions):
-        if isinstance(x, Tensor):
+    """Drop what ``node`` saved for its backward (its output, and the intermediate tensors
+    among its inputs with their arrays) but keep the structure, as PyTorch does: each such
+    input is replaced in ``node.inputs`` by the node that made it, and ``node.kept`` is the
+    output's shape and dtype. Leaves and constants stay. (Nothing is allocated that points
+    at other nodes: a backward through a million nodes must not feed the cyclic garbage
+    collector, which would make it slower per node the longer the graph.)"""
+    inputs = node.inputs
+    for i, v in enumerate(node.versions):
+        x = inputs[i]
+        if isinstance(x, Tensor) and (x._node is not None or x._version != v):
             p = _source(x, v)
-            if p is None:
-                p = Kept(x.shape, x.dtype, x.name, "input")
-        else:
-            x = np.asarray(x)
-            p = Kept(x.shape, x.dtype, None, "const")
-        parents.append(p)
-    out = np.asarray(node.out)
-    node.kept = (tuple(parents), out.shape, out.dtype)
-    node.inputs = node.out = None  # versions stay: in-place nodes are followed by them
+            if p is not None:
+                inputs[i] = p
+    out = node.out
+    node.kept = (out.shape, out.dtype)
+    node.out = None
 
 
 def parents(node):
-    """Where each input of ``node`` came from: the node that made it, a leaf tensor, a
-    constant (a live graph) or a :class:`Kept` box (a freed one)."""
-    if node.inputs is None:
-        return node.kept[0]
+    """Where each input of ``node`` came from: the node that made it, a leaf tensor, or a
+    constant; the same whether or not a backward has freed the node."""
     found = []
     for x, v in zip(node.inputs, node.versions):
         if isinstance(x, Tensor):

@@ -153,12 +153,12 @@ class Node:
     def __init__(self, op, inputs, out, params, versions):
         self.seq = next(_serial)
         self.op = op
-        self.inputs = inputs  # None once a backward without retain_graph has freed it
+        self.inputs = inputs  # a list: a backward that frees the node puts the structure in it
         self.out = out
         self.params = params
         self.versions = versions
         self.retained = None  # tensors that asked for .grad via retain_grad()
-        # once freed by a backward: (parents, output shape, output dtype), see autograd.free
+        # once freed by a backward: (output shape, output dtype), see autograd.free
 
     @property
     def name(self):
@@ -166,16 +166,8 @@ class Node:
 
     @property
     def freed(self):
-        return self.inputs is None
+        """Whether a backward without ``retain_graph`` has dropped what this node saved."""
+        return self.out is None
 
     def __repr__(self):
         return f"<{self.op.name} node>"
-
-
-class Kept:
-    """What a freed node remembers of an input that gets no gradient: a box to draw."""
-
-    __slots__ = ("shape", "dtype", "name", "role")
-
-    def __init__(self, shape, dtype, name, role):
-        self.shape, self.dtype, self.name, self.role = shape, dtype, name, role

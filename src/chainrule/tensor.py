@@ -111,7 +111,7 @@ def unary(op, x, *params):
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, (xd,), params, e) from None
     if x._requires_grad:
-        return _result(op, out, (x,), params, (x._version,), (xd, *params))
+        return _result(op, out, [x], params, (x._version,), (xd, *params))
     return _result(op, out, None, None, None, (xd, *params))
 
 
@@ -130,7 +130,7 @@ def binary(op, a, b):
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, (ad, bd), (), e) from None
     if ra or rb:
-        return _result(op, out, (a, b), (), (va, vb), (ad, bd))
+        return _result(op, out, [a, b], (), (va, vb), (ad, bd))
     return _result(op, out, None, None, None, (ad, bd))
 
 
@@ -153,7 +153,7 @@ def apply(op, inputs, *params):
         raise _fail(op, datas, params, e) from None
     args = (datas, *params) if op.variadic else (*datas, *params)
     if record:
-        return _result(op, out, tuple(inputs), params, tuple(versions), args)
+        return _result(op, out, list(inputs), params, tuple(versions), args)
     return _result(op, out, None, None, None, args)
 
 
@@ -494,7 +494,7 @@ class Tensor:
         except (ValueError, IndexError, TypeError) as e:
             raise _fail(op, (self.data, vd), params, e) from None
         self.data = out
-        self._node = Node(op.in_place(), (before, value), out, params, (self._version, vv))
+        self._node = Node(op.in_place(), [before, value], out, params, (self._version, vv))
         self._version += 1
         self._requires_grad = True
         if mode.anomaly:
@@ -636,10 +636,10 @@ def _source(x, version):
     t, node, v = x, x._node, x._version
     while v != version and node is not None and node.op.inplace and node.versions[0] >= version:
         v = node.versions[0]
-        before = node.inputs[0] if node.inputs is not None else node.kept[0][0]
+        before = node.inputs[0]
         if isinstance(before, Tensor):
             t, node = before, before._node
-        else:  # a freed node keeps the node its input came from, or a Kept constant
+        else:  # a freed node keeps the node its input came from (or a constant)
             t, node = None, before if isinstance(before, Node) else None
     if node is not None:
         return node

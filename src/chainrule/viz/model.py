@@ -24,7 +24,7 @@ import numpy as np
 from ..autograd import grad as _engine_grad
 from ..autograd import parents
 from ..errors import BackwardError
-from ..graph import Kept, Node
+from ..graph import Node
 from ..ops import NP
 from ..tensor import Tensor, _wrap
 
@@ -213,9 +213,6 @@ def trace(t, grads="auto", grad_output=None):
         for x in parents(node):
             if isinstance(x, (Node, Tensor)):
                 ins.append(value_id[x])
-            elif isinstance(x, Kept):  # the freed graph's inputs and constants: no data
-                ins.append(new("value", x.name or x.role, role=x.role, name=x.name,
-                               shape=x.shape, dtype=str(x.dtype)))
             else:
                 arr = np.asarray(x)
                 ins.append(new("value", "const", role="const", shape=arr.shape,
@@ -224,7 +221,7 @@ def trace(t, grads="auto", grad_output=None):
                   ordered=node.op.ordered)
         out = t.data if node is root_item else node.out
         if out is None:  # freed by a backward: the structure and shape remain
-            shape, dtype, data = node.kept[1], str(node.kept[2]), None
+            shape, dtype, data = node.kept[0], str(node.kept[1]), None
         else:
             shape, dtype, data = np.shape(out), str(np.asarray(out).dtype), np.asarray(out)
         name = t.name if node is root_item else _retained_name(node)
