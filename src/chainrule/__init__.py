@@ -25,11 +25,13 @@ from .creation import (
     eye,
     from_numpy,
     full,
+    get_default_dtype,
     linspace,
     ones,
     ones_like,
     rand,
     randn,
+    set_default_dtype,
     tensor,
     zeros,
     zeros_like,
@@ -43,51 +45,8 @@ from .errors import (
     UserError,
 )
 from .gradcheck import gradcheck, gradgradcheck
-from .ops import (
-    OPS,
-    abs,
-    add,
-    astype,
-    broadcast_to,
-    cat,
-    clamp,
-    clip,
-    clone,
-    concatenate,
-    cos,
-    div,
-    exp,
-    expand_dims,
-    log,
-    log_softmax,
-    logsumexp,
-    matmul,
-    max,
-    maximum,
-    mean,
-    min,
-    minimum,
-    mul,
-    neg,
-    pow,
-    relu,
-    reshape,
-    sigmoid,
-    sign,
-    sin,
-    softmax,
-    sqrt,
-    squeeze,
-    stack,
-    sub,
-    sum,
-    swapaxes,
-    tan,
-    tanh,
-    transpose,
-    unsqueeze,
-    where,
-)
+from .ops import EXPORTS as _EXPORTS
+from .ops import OPS
 from .tensor import Tensor
 
 float32 = _np.float32
@@ -96,6 +55,10 @@ int64 = _np.int64
 bool_ = _np.bool_
 
 __version__ = "0.1.0"
+
+# every primitive's functions (cr.exp, cr.clamp, ...) as its defop in ops.py names them,
+# and the composites built from them (cr.logsumexp, cr.squeeze, ...)
+globals().update(_EXPORTS)
 
 # Subpackages with optional dependencies or a heavier import are loaded on first use,
 # so `import chainrule` stays fast and needs NumPy only.

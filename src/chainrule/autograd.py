@@ -18,8 +18,8 @@ import weakref
 import numpy as np
 
 from .errors import AnomalyError, BackwardError
-from .graph import mode
-from .tensor import Tensor, _traced, _wrap, as_array
+from .graph import Node, mode
+from .tensor import Tensor, _source, _traced, _wrap, as_array
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -64,10 +64,21 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled(_GradMode):
-    """Context manager and decorator: record operations when ``enabled`` is true."""
+    """Switch recording on or off (``enabled``) in this thread, as PyTorch's: a plain call
+    ``cr.set_grad_enabled(False)`` switches at once; as a context manager the previous
+    mode comes back on exit; as a decorator it applies to each call."""
 
     def __init__(self, enabled):
         super().__init__(bool(enabled))
+        self.prev = mode.grad_enabled
+        mode.grad_enabled = self.enabled
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, fn):
+        mode.grad_enabled = self.prev  # a decorator: only its calls switch
+        return super().__call__(fn)
 
 
 def is_grad_enabled():
@@ -139,16 +150,16 @@ def _toposort(roots):
     while stack:
         node = stack.pop()
         inputs = node.inputs
-        if inputs is None:
+        if node.out is None:
             raise BackwardError(
                 f"trying to back-propagate through the graph a second time (the "
                 f"'{node.op.name}' node was freed by an earlier backward); pass "
                 "retain_graph=True to the first backward() or cr.grad() to keep it"
             )
-        for x in inputs:
+        for x, v in zip(inputs, node.versions):
             if isinstance(x, Tensor):
-                parent = x._node
-                if parent is not None and parent not in seen:
+                parent = x._node if x._version == v else _source(x, v)
+                if type(parent) is Node and parent not in seen:
                     seen.add(parent)
                     stack.append(parent)
                     found.append(parent)
@@ -170,11 +181,16 @@ def _stale(node, i, x):
 
 def _run(roots, seeds, retain_graph, create_graph, capture=()):
     """Back-propagate ``seeds`` (gradients of ``roots``). Returns the gradients of the
-    leaves reached (keyed by tensor) and of the non-leaf nodes in ``capture``."""
-    grads = {}
-    for t, g in zip(roots, seeds):
-        key = t._node if t._node is not None else t
-        grads[key] = grads[key] + g if key in grads else g
+    leaves reached (keyed by tensor) and of the non-leaf nodes in ``capture``.
+
+    The steps, per node from the outputs back: take the gradient of its output (seeded
+    from ``seeds``); per input, find where its gradient goes (the version check, only for
+    what the VJP reads); run the VJP; reduce it to the input's shape and dtype; check it
+    under ``detect_anomaly``; add it to what that input already has; then free the node.
+    This loop runs once per node of every backward, so the steps are written inline and
+    the rare cases (an in-place change, a traced step) leave it through helpers.
+    """
+    grads = _seed_grads(roots, seeds)
     order = _toposort([t._node for t in roots if t._node is not None])
     tracer = mode.tracer
     if tracer is not None and create_graph:
@@ -187,15 +203,13 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
     mode.grad_enabled = create_graph
     try:
         for node in order:
-            g = pop(node, None)
+            g = pop(node, None)  # 1. the gradient of this node's output
             if capture and node in capture:
                 captured[node] = g
-            inputs = node.inputs
             if g is not None:
                 if node.retained is not None:
-                    for t in node.retained:
-                        t._grad = g if isinstance(g, Tensor) else _wrap(np.array(g), None)
-                op, versions, params = node.op, node.versions, node.params
+                    _retain(node, g)
+                inputs, op, versions, params = node.inputs, node.op, node.versions, node.params
                 if create_graph:
                     args = inputs
                     out = _wrap(node.out, node)  # the output, as a recorded tensor
@@ -206,37 +220,97 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
                 for i, x in enumerate(inputs):
                     if not isinstance(x, Tensor):
                         continue
-                    if x._version != versions[i]:  # also constants: other inputs' VJPs use them
-                        raise _stale(node, i, x)
-                    if not x.requires_grad:
-                        continue
-                    if tracer is not None:  # cr.compile: record the NumPy calls of the VJP
+                    if x._version == versions[i]:  # 2. where input i's gradient goes
+                        if not x._requires_grad:
+                            continue
+                        key = x._node
+                        if key is None:
+                            key = x
+                    else:
+                        key = _changed_input(node, i, x)
+                        if key is None:
+                            continue
+                    if tracer is not None:  # 3. the VJP (cr.compile records its NumPy calls)
                         gi = tracer.vjp(op, i, g, out, args, params)
                     elif op.variadic:
                         gi = vjps[0](F, g, out, i, args, *params)
                     else:
                         gi = vjps[i](F, g, out, *args, *params)
-                    shape = x.data.shape
+                    xd = x.data  # 4. reduced to the input's shape and dtype
+                    shape = xd.shape
                     if gi.shape != shape:
                         gi = F.sum_to(gi, shape) if tracer is None else tracer.sum_to(gi, shape)
-                    if anomaly:
+                    if gi.dtype != xd.dtype:
+                        gi = gi.astype(xd.dtype) if create_graph else \
+                            _traced(np.asarray, gi, xd.dtype)
+                    if anomaly:  # 5. NaN/Inf check
                         _anomaly_backward(node, i, gi)
-                    key = x._node
-                    if key is None:
-                        key = x
-                    prior = get(key)
+                    prior = get(key)  # 6. summed where a value feeds several ops
                     if prior is None:
                         grads[key] = gi
                     elif tracer is None:
                         grads[key] = prior + gi
                     else:
                         grads[key] = tracer.call(operator.add, (prior, gi), prior + gi)
-            if not retain_graph:
-                node.inputs = None
-                node.out = None
+            if not retain_graph:  # 7. free what the node saved, keep its structure
+                free(node)
     finally:
         mode.grad_enabled = prev
     return grads, captured
+
+
+def _seed_grads(roots, seeds):
+    grads = {}
+    for t, g in zip(roots, seeds):
+        key = t._node if t._node is not None else t
+        grads[key] = grads[key] + g if key in grads else g
+    return grads
+
+
+def _retain(node, g):
+    """``.grad`` of the tensors that called ``retain_grad()``, made by ``node``."""
+    for t in node.retained:
+        t._grad = g if isinstance(g, Tensor) else _wrap(np.array(g), None)
+
+
+def _changed_input(node, i, x):
+    """Input ``i`` was changed in place after ``node`` used it: refuse when the VJP reads it
+    (also a constant: other inputs' VJPs use it), else send the gradient to the graph that
+    made the value it used."""
+    if i in node.op.reads:
+        raise _stale(node, i, x)
+    return _source(x, node.versions[i])
+
+
+def free(node):
+    """Drop what ``node`` saved for its backward (its output, and the intermediate tensors
+    among its inputs with their arrays) but keep the structure, as PyTorch does: each such
+    input is replaced in ``node.inputs`` by the node that made it, and ``node.kept`` is the
+    output's shape and dtype. Leaves and constants stay. (Nothing is allocated that points
+    at other nodes: a backward through a million nodes must not feed the cyclic garbage
+    collector, which would make it slower per node the longer the graph.)"""
+    inputs = node.inputs
+    for i, v in enumerate(node.versions):
+        x = inputs[i]
+        if isinstance(x, Tensor) and (x._node is not None or x._version != v):
+            p = _source(x, v)
+            if p is not None:
+                inputs[i] = p
+    out = node.out
+    node.kept = (out.shape, out.dtype)
+    node.out = None
+
+
+def parents(node):
+    """Where each input of ``node`` came from: the node that made it, a leaf tensor, or a
+    constant; the same whether or not a backward has freed the node."""
+    found = []
+    for x, v in zip(node.inputs, node.versions):
+        if isinstance(x, Tensor):
+            p = _source(x, v)
+            x = x if p is None else p
+        found.append(x)
+    return found
 
 
 def _own(g, dtype):

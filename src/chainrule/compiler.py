@@ -32,14 +32,14 @@ from . import ops as _ops
 from .autograd import _accumulate, _own
 from .errors import ChainruleError
 from .graph import mode
-from .tensor import Tensor, _fill, _iadd, _idiv, _imul, _isub, _setitem, _wrap
+from .tensor import Tensor, _iadd, _idiv, _imul, _isub, _setitem, _wrap
 
 __all__ = ["compile", "CompileError", "CompiledStep"]
 
 _ARRAYS = (np.ndarray, np.generic)
 # calls always replayed, never folded or left out: changes in place, and the copies that
 # cr.grad hands out (the caller may change them)
-_IN_PLACE = {_iadd, _isub, _imul, _idiv, _setitem, _fill, _own}
+_IN_PLACE = {_iadd, _isub, _imul, _idiv, _setitem, _own}
 
 
 def _clear_grad(t):

@@ -6,6 +6,45 @@ import numpy as np
 
 from .tensor import Tensor, as_array
 
+_FLOATS = (np.float16, np.float32, np.float64)
+_default = [np.float64]  # the one process-wide setting, as PyTorch's default dtype
+
+
+def set_default_dtype(dtype):
+    """The floating-point dtype of new tensors made from Python floats, of the factories
+    (``zeros``, ``randn``, ...) and of ``nn`` layers' parameters: float64 unless set
+    (the text's gradchecks want it); float32 for speed. Arrays keep their own dtype.
+
+    Examples
+    --------
+    >>> cr.set_default_dtype(np.float32)
+    >>> cr.tensor([0.5]).dtype, cr.zeros(2).dtype, cr.tensor(np.zeros(2)).dtype
+    (dtype('float32'), dtype('float32'), dtype('float64'))
+    >>> cr.set_default_dtype(np.float64)
+    """
+    try:
+        d = np.dtype(dtype).type
+    except TypeError:
+        d = None
+    if d not in _FLOATS:
+        raise TypeError(f"set_default_dtype: expected float16, float32 or float64, got {dtype!r}")
+    _default[0] = d
+
+
+def get_default_dtype():
+    """The dtype that :func:`set_default_dtype` set (``np.float64`` unless changed).
+
+    Examples
+    --------
+    >>> cr.get_default_dtype()
+    <class 'numpy.float64'>
+    """
+    return _default[0]
+
+
+def _floats(dtype):
+    return _default[0] if dtype is None else dtype
+
 
 def tensor(data, requires_grad=False, dtype=None) -> Tensor:
     """A new tensor holding a copy of ``data``.
@@ -16,8 +55,8 @@ def tensor(data, requires_grad=False, dtype=None) -> Tensor:
     requires_grad : bool
         Record operations on it so ``backward()`` computes its ``.grad``.
     dtype : optional
-        NumPy dtype; by default NumPy's choice (Python floats give float64, ints int64),
-        and an array's own dtype is kept.
+        NumPy dtype. By default an array's or tensor's own dtype is kept, Python ints give
+        int64, and Python floats the default dtype (``get_default_dtype()``, float64).
 
     Examples
     --------
@@ -27,8 +66,12 @@ def tensor(data, requires_grad=False, dtype=None) -> Tensor:
     >>> cr.tensor(np.arange(3, dtype=np.float32)).dtype     # an array's dtype is kept
     dtype('float32')
     """
+    arr = as_array(data, dtype=dtype, copy=True)
+    if dtype is None and arr.dtype == np.float64 and _default[0] is not np.float64 \
+            and not isinstance(data, (np.ndarray, np.generic, Tensor)):
+        arr = arr.astype(_default[0])
     t = Tensor.__new__(Tensor)
-    Tensor.__init__(t, as_array(data, dtype=dtype, copy=True), requires_grad=requires_grad)
+    Tensor.__init__(t, arr, requires_grad=requires_grad)
     return t
 
 
@@ -56,7 +99,7 @@ def _shape(shape):
     return tuple(shape)
 
 
-def zeros(*shape, dtype=np.float64, requires_grad=False) -> Tensor:
+def zeros(*shape, dtype=None, requires_grad=False) -> Tensor:
     """A tensor of zeros.
 
     Examples
@@ -64,10 +107,10 @@ def zeros(*shape, dtype=np.float64, requires_grad=False) -> Tensor:
     >>> cr.zeros(2, 3).shape, cr.zeros((2, 3), dtype=np.float32).dtype
     ((2, 3), dtype('float32'))
     """
-    return _make(np.zeros(_shape(shape), dtype=dtype), requires_grad)
+    return _make(np.zeros(_shape(shape), dtype=_floats(dtype)), requires_grad)
 
 
-def ones(*shape, dtype=np.float64, requires_grad=False) -> Tensor:
+def ones(*shape, dtype=None, requires_grad=False) -> Tensor:
     """A tensor of ones.
 
     Examples
@@ -75,11 +118,11 @@ def ones(*shape, dtype=np.float64, requires_grad=False) -> Tensor:
     >>> cr.ones(3)
     tensor([1., 1., 1.])
     """
-    return _make(np.ones(_shape(shape), dtype=dtype), requires_grad)
+    return _make(np.ones(_shape(shape), dtype=_floats(dtype)), requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False) -> Tensor:
-    """A tensor of ``shape`` filled with ``fill_value``.
+    """A tensor of ``shape`` filled with ``fill_value`` (a Python float: the default dtype).
 
     Examples
     --------
@@ -87,6 +130,8 @@ def full(shape, fill_value, dtype=None, requires_grad=False) -> Tensor:
     tensor([[0.5, 0.5],
             [0.5, 0.5]])
     """
+    if dtype is None and isinstance(fill_value, float):
+        dtype = _default[0]
     return _make(np.full(tuple(np.atleast_1d(shape)) if not isinstance(shape, tuple) else shape,
                          fill_value, dtype=dtype), requires_grad)
 
@@ -114,7 +159,7 @@ def ones_like(t, dtype=None, requires_grad=False) -> Tensor:
 
 
 def arange(*args, dtype=None, requires_grad=False) -> Tensor:
-    """Evenly spaced values, as ``np.arange``.
+    """Evenly spaced values, as ``np.arange`` (floats in the default dtype).
 
     Examples
     --------
@@ -123,7 +168,10 @@ def arange(*args, dtype=None, requires_grad=False) -> Tensor:
     >>> cr.arange(0.0, 1.0, 0.25)
     tensor([0.  , 0.25, 0.5 , 0.75])
     """
-    return _make(np.arange(*args, dtype=dtype), requires_grad)
+    arr = np.arange(*args, dtype=dtype)
+    if dtype is None and arr.dtype == np.float64:
+        arr = arr.astype(_default[0], copy=False)
+    return _make(arr, requires_grad)
 
 
 def linspace(start, stop, num=50, dtype=None, requires_grad=False) -> Tensor:
@@ -134,10 +182,10 @@ def linspace(start, stop, num=50, dtype=None, requires_grad=False) -> Tensor:
     >>> cr.linspace(-1, 1, 5)
     tensor([-1. , -0.5,  0. ,  0.5,  1. ])
     """
-    return _make(np.linspace(start, stop, num, dtype=dtype), requires_grad)
+    return _make(np.linspace(start, stop, num, dtype=_floats(dtype)), requires_grad)
 
 
-def eye(n, m=None, dtype=np.float64, requires_grad=False) -> Tensor:
+def eye(n, m=None, dtype=None, requires_grad=False) -> Tensor:
     """Identity matrix.
 
     Examples
@@ -146,10 +194,10 @@ def eye(n, m=None, dtype=np.float64, requires_grad=False) -> Tensor:
     tensor([[1., 0.],
             [0., 1.]])
     """
-    return _make(np.eye(n, m, dtype=dtype), requires_grad)
+    return _make(np.eye(n, m, dtype=_floats(dtype)), requires_grad)
 
 
-def randn(*shape, seed=None, generator=None, dtype=np.float64, requires_grad=False) -> Tensor:
+def randn(*shape, seed=None, generator=None, dtype=None, requires_grad=False) -> Tensor:
     """Standard normal samples; ``seed`` or a ``np.random.Generator`` make them repeatable.
 
     Examples
@@ -159,10 +207,11 @@ def randn(*shape, seed=None, generator=None, dtype=np.float64, requires_grad=Fal
     ((2, 3), True)
     """
     rng = generator if generator is not None else np.random.default_rng(seed)
-    return _make(rng.standard_normal(_shape(shape)).astype(dtype, copy=False), requires_grad)
+    return _make(rng.standard_normal(_shape(shape)).astype(_floats(dtype), copy=False),
+                 requires_grad)
 
 
-def rand(*shape, seed=None, generator=None, dtype=np.float64, requires_grad=False) -> Tensor:
+def rand(*shape, seed=None, generator=None, dtype=None, requires_grad=False) -> Tensor:
     """Uniform samples in [0, 1).
 
     Examples
@@ -172,4 +221,4 @@ def rand(*shape, seed=None, generator=None, dtype=np.float64, requires_grad=Fals
     True
     """
     rng = generator if generator is not None else np.random.default_rng(seed)
-    return _make(rng.random(_shape(shape)).astype(dtype, copy=False), requires_grad)
+    return _make(rng.random(_shape(shape)).astype(_floats(dtype), copy=False), requires_grad)

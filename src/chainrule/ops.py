@@ -15,50 +15,46 @@ primitives and need no derivative of their own.
 from __future__ import annotations
 
 import builtins
+import functools
 from types import SimpleNamespace
 
 import numpy as np
 
+from . import kernels as K
 from .errors import ShapeError
 from .graph import Op
-from .tensor import Tensor, _index, _wrap, apply, as_array, binary, unary
+from .tensor import Tensor, _index, _setitem, _traced, _wrap, apply, as_array, binary, unary
 
 OPS: dict[str, Op] = {}  # the registry: every primitive; the test suite checks each one
 
 
-def defop(name, forward, *vjps, variadic=False):
-    op = Op(name, forward, vjps, variadic=variadic)
+def defop(name, forward, *vjps, inputs="x", params="", reads="", method=True, export=True,
+          ordered=None, variadic=False):
+    """Declare a primitive: its forward, one VJP per input, and its facts (see ``Op``).
+
+    ``inputs``/``params``: space-separated names of the tensor inputs and of the other
+    arguments. ``reads``: the inputs (and ``out``) whose values the VJPs read, not just their
+    shapes. ``method``/``export``: the names of its Tensor methods and ``cr.*`` functions
+    (True: the op's name; False: none), each the public function of the op's name below.
+    ``ordered``: whether the inputs' order matters (default: more than one input).
+    """
+    inputs, params, reads = inputs.split(), params.split(), reads.split()
+    unknown = set(reads) - set(inputs) - {"out"}
+    if unknown:
+        raise ValueError(f"defop {name}: reads names no input or out: {sorted(unknown)}")
+    op = Op(name, forward, vjps, variadic=variadic, inputs=inputs, params=params,
+            reads=[i for i, x in enumerate(inputs) if x in reads], reads_out="out" in reads,
+            methods=_names(method, name), exports=_names(export, name),
+            ordered=len(inputs) > 1 if ordered is None else ordered)
     OPS[name] = op
     return op
 
 
+def _names(spec, name):
+    return (name,) if spec is True else tuple(spec.split()) if spec else ()
+
+
 # ------------------------------------------------------------------------- helpers
-def _sum_to(x, shape):
-    """Sum a broadcast result back to ``shape`` (the one place broadcasting is undone)."""
-    if x.shape == shape:
-        return x
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1
-    )
-    return np.add.reduce(x, axes, None, None, True).reshape(shape)
-
-
-def _scatter(g, shape, index):
-    """Zeros of ``shape`` with ``g`` added at ``index`` (the VJP of indexing)."""
-    out = np.zeros(shape, dtype=np.result_type(g))
-    if _has_int_array(index):
-        np.add.at(out, index, g)  # repeated indices must add up
-    else:
-        out[index] = g
-    return out
-
-
-def _has_int_array(index):
-    parts = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts)
-
-
 def _unreduce(F, g, shape, axis, keepdims):
     """Broadcast the gradient of a reduction back over the reduced axes."""
     if not keepdims:
@@ -67,46 +63,6 @@ def _unreduce(F, g, shape, axis, keepdims):
     return F.broadcast_to(g, shape)
 
 
-def _count(shape, axis):
-    """How many elements a reduction over ``axis`` (None: all) combines."""
-    n = 1
-    for i, s in enumerate(shape):
-        if axis is None or i in axis:
-            n *= s
-    return n
-
-
-def _mean(x, axis, keepdims):
-    if x.dtype.kind == "f" and x.dtype.itemsize >= 4:  # np.mean's work, without its wrapper
-        return _add(x, axis, None, None, keepdims) / _count(x.shape, axis)
-    return np.mean(x, axis=axis, keepdims=keepdims)
-
-
-def _stable_sigmoid(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
-def _softmax(x, axis):
-    e = np.exp(x - _max(x, axis, True))
-    return e / _add(e, axis, None, None, True)
-
-
-def _log_softmax(x, axis):
-    s = x - _max(x, axis, True)
-    return s - np.log(_add(np.exp(s), axis, None, None, True))
-
-
-# np.sum, np.max and np.min call these after a layer of Python; the ops call them directly
-_add, _maximum, _minimum = np.add.reduce, np.maximum.reduce, np.minimum.reduce
-
-
-def _max(x, axis, keepdims):
-    return _maximum(x, axis, None, None, keepdims)
-
-
-def _min(x, axis, keepdims):
-    return _minimum(x, axis, None, None, keepdims)
 
 
 def _squeeze_last(F, x):
@@ -133,16 +89,6 @@ def _matmul_vjp_b(F, g, out, a, b):
     return F.swapaxes(a, -1, -2) @ g
 
 
-def _linear(x, w, b=None):
-    out = x @ w.T
-    if b is None:
-        return out
-    if out.dtype == np.result_type(out, b):
-        out += b  # in place: the step keeps one array per layer, not x@Wᵀ and x@Wᵀ + b
-        return out
-    return out + b
-
-
 def _rows(F, a):
     """``a`` as a matrix of rows: the batch dimensions of a linear layer flattened."""
     return a if a.ndim == 2 else F.reshape(a, (-1, a.shape[-1]))
@@ -156,18 +102,9 @@ def _linear_vjp_b(F, g, out, x, w, b):
     return g if g.ndim == 1 else F.sum(g, tuple(range(g.ndim - 1)), False)
 
 
-def _mse(x, t, reduction):
-    d = x - t
-    d = d * d
-    if reduction == "none":
-        return d
-    s = np.add.reduce(d, None)
-    return np.asarray(s / d.size if reduction == "mean" else s)
-
-
 def _mse_vjp(F, g, out, x, t, reduction):
     """d/dy of (y − t)², times ``g`` (and 1/n for the mean): the text's δ = y − t, doubled."""
-    scale = 2.0 / _count(x.shape, None) if reduction == "mean" else 2.0
+    scale = 2.0 / K.count(x.shape, None) if reduction == "mean" else 2.0
     return (g * scale) * (x - t)
 
 
@@ -181,16 +118,14 @@ def _stack_vjp(F, g, out, i, xs, axis):
     return F.getitem(g, (slice(None),) * axis + (i,))
 
 
-def _clip_vjp(F, g, out, x, lo, hi):
-    if lo is not None:
-        g = g * (x >= lo)
-    if hi is not None:
-        g = g * (x <= hi)
-    return g
+def _clip_vjp_x(F, g, out, x, lo, hi):
+    return g * ((x >= lo) & (x <= hi))  # inside the bounds (inclusive, as PyTorch)
 
 
 def _pow_vjp_base(F, g, out, a, b):
-    return g * b * a ** (b - 1)
+    if isinstance(b, (int, float)):  # a Python exponent: d(a**0)/da is 0, also at a = 0
+        return g * b * a ** (b - 1) if b != 0 else g * 0
+    return g * b * a ** F.where((b == 0) & (a == 0), 1, b - 1)  # 0 · 0**-1 would be NaN
 
 
 def _pow_vjp_exponent(F, g, out, a, b):
@@ -199,80 +134,110 @@ def _pow_vjp_exponent(F, g, out, a, b):
 
 
 # ---------------------------------------------------------------------- the table
-# elementwise
+# elementwise: one input x; ``reads`` lists what each formula reads besides g
 NEG = defop("neg", np.negative, lambda F, g, out, x: -g)
-EXP = defop("exp", np.exp, lambda F, g, out, x: g * out)
-LOG = defop("log", np.log, lambda F, g, out, x: g / x)
-TANH = defop("tanh", np.tanh, lambda F, g, out, x: g * (1 - out * out))
-SIGMOID = defop("sigmoid", _stable_sigmoid, lambda F, g, out, x: g * out * (1 - out))
-RELU = defop("relu", lambda x: np.maximum(x, 0), lambda F, g, out, x: g * (x > 0))
-SIN = defop("sin", np.sin, lambda F, g, out, x: g * F.cos(x))
-COS = defop("cos", np.cos, lambda F, g, out, x: -g * F.sin(x))
-TAN = defop("tan", np.tan, lambda F, g, out, x: g * (1 + out * out))
-SQRT = defop("sqrt", np.sqrt, lambda F, g, out, x: g / (2 * out))
-ABS = defop("abs", np.abs, lambda F, g, out, x: g * F.sign(x))
+EXP = defop("exp", np.exp, lambda F, g, out, x: g * out, reads="out")
+LOG = defop("log", np.log, lambda F, g, out, x: g / x, reads="x")
+TANH = defop("tanh", np.tanh, lambda F, g, out, x: g * (1 - out * out), reads="out")
+SIGMOID = defop("sigmoid", K.stable_sigmoid, lambda F, g, out, x: g * out * (1 - out),
+                reads="out")
+RELU = defop("relu", lambda x: np.maximum(x, 0), lambda F, g, out, x: g * (x > 0), reads="x")
+SIN = defop("sin", np.sin, lambda F, g, out, x: g * F.cos(x), reads="x")
+COS = defop("cos", np.cos, lambda F, g, out, x: -g * F.sin(x), reads="x")
+TAN = defop("tan", np.tan, lambda F, g, out, x: g * (1 + out * out), reads="out")
+SQRT = defop("sqrt", np.sqrt, lambda F, g, out, x: g / (2 * out), reads="out")
+ABS = defop("abs", np.abs, lambda F, g, out, x: g * F.sign(x), reads="x")
 CLONE = defop("clone", np.copy, lambda F, g, out, x: g)
 ASTYPE = defop("astype", lambda x, dtype: x.astype(dtype),
-               lambda F, g, out, x, dtype: g.astype(x.dtype))
-CLIP = defop("clip", lambda x, lo, hi: np.clip(x, lo, hi), _clip_vjp)
+               lambda F, g, out, x, dtype: g.astype(x.dtype), params="dtype")
+CLIP = defop("clip", np.clip, _clip_vjp_x,  # a missing bound is ∓inf; bounds may be tensors
+             lambda F, g, out, x, lo, hi: g * ((x < lo) & (lo <= hi)),
+             lambda F, g, out, x, lo, hi: g * ((x > hi) | (lo > hi)),
+             inputs="x min max", reads="x min max", method="clip clamp", export="clip clamp")
 
 # binary, with broadcasting
-ADD = defop("add", np.add, lambda F, g, out, a, b: g, lambda F, g, out, a, b: g)
-SUB = defop("sub", np.subtract, lambda F, g, out, a, b: g, lambda F, g, out, a, b: -g)
-MUL = defop("mul", np.multiply, lambda F, g, out, a, b: g * b, lambda F, g, out, a, b: g * a)
+ADD = defop("add", np.add, lambda F, g, out, a, b: g, lambda F, g, out, a, b: g,
+            inputs="a b", ordered=False)
+SUB = defop("sub", np.subtract, lambda F, g, out, a, b: g, lambda F, g, out, a, b: -g,
+            inputs="a b")
+MUL = defop("mul", np.multiply, lambda F, g, out, a, b: g * b, lambda F, g, out, a, b: g * a,
+            inputs="a b", reads="a b", ordered=False)
 DIV = defop("div", np.true_divide,
             lambda F, g, out, a, b: g / b,
-            lambda F, g, out, a, b: -g * out / b)
-POW = defop("pow", np.power, _pow_vjp_base, _pow_vjp_exponent)
-MATMUL = defop("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b)
-MSE_LOSS = defop("mse_loss", _mse, _mse_vjp,  # (y − t)², mean/sum/none, fused: one node
-                 lambda F, g, out, x, t, reduction: -_mse_vjp(F, g, out, x, t, reduction))
-LINEAR = defop("linear", _linear,  # x @ Wᵀ + b, fused: a layer is one node (b optional)
-               lambda F, g, out, x, w, b=None: g @ w, _linear_vjp_w, _linear_vjp_b)
+            lambda F, g, out, a, b: -g * out / b, inputs="a b", reads="b out")
+POW = defop("pow", np.power, _pow_vjp_base, _pow_vjp_exponent, inputs="a b",
+            reads="a b out")
+MATMUL = defop("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b, inputs="a b", reads="a b")
+MSE_LOSS = defop("mse_loss", K.mse, _mse_vjp,  # (y − t)², mean/sum/none, fused: one node
+                 lambda F, g, out, x, t, reduction: -_mse_vjp(F, g, out, x, t, reduction),
+                 inputs="x t", params="reduction", reads="x t", method=False, export=False)
+LINEAR = defop("linear", K.linear,  # x @ Wᵀ + b, fused: a layer is one node (b optional)
+               lambda F, g, out, x, w, b=None: g @ w, _linear_vjp_w, _linear_vjp_b,
+               inputs="x w b", reads="x w", method=False, export=False)
 MAXIMUM = defop("maximum", np.maximum,
                 lambda F, g, out, a, b: g * (a > b) + 0.5 * g * (a == b),
-                lambda F, g, out, a, b: g * (b > a) + 0.5 * g * (a == b))
+                lambda F, g, out, a, b: g * (b > a) + 0.5 * g * (a == b),
+                inputs="a b", reads="a b", ordered=False)
 MINIMUM = defop("minimum", np.minimum,
                 lambda F, g, out, a, b: g * (a < b) + 0.5 * g * (a == b),
-                lambda F, g, out, a, b: g * (b < a) + 0.5 * g * (a == b))
+                lambda F, g, out, a, b: g * (b < a) + 0.5 * g * (a == b),
+                inputs="a b", reads="a b", ordered=False)
 WHERE = defop("where", lambda a, b, cond: np.where(cond, a, b),
               lambda F, g, out, a, b, cond: F.where(cond, g, 0),
-              lambda F, g, out, a, b, cond: F.where(cond, 0, g))
+              lambda F, g, out, a, b, cond: F.where(cond, 0, g),
+              inputs="a b", params="cond", method=False)
+SETITEM = defop("setitem", lambda a, value, index: _setitem(a.copy(), value, index),
+                lambda F, g, out, a, value, index: F.where(K.unwritten(a.shape, index), g, 0),
+                lambda F, g, out, a, value, index: F.getitem(g, index),
+                inputs="a value", params="index", method=False, export=False)
 
 # reductions (axis is None or a sorted tuple of non-negative ints)
-SUM = defop("sum", lambda x, axis, keepdims: np.asarray(_add(x, axis, None, None, keepdims)),
-            lambda F, g, out, x, axis, keepdims: _unreduce(F, g, x.shape, axis, keepdims))
-MEAN = defop("mean", lambda x, axis, keepdims: np.asarray(_mean(x, axis, keepdims)),
+SUM = defop("sum", lambda x, axis, keepdims: np.asarray(K.sum(x, axis, keepdims)),
+            lambda F, g, out, x, axis, keepdims: _unreduce(F, g, x.shape, axis, keepdims),
+            params="axis keepdims")
+MEAN = defop("mean", lambda x, axis, keepdims: np.asarray(K.mean(x, axis, keepdims)),
              lambda F, g, out, x, axis, keepdims:
-                 _unreduce(F, g / _count(x.shape, axis), x.shape, axis, keepdims))
-MAX = defop("max", lambda x, axis, keepdims: np.asarray(_max(x, axis, keepdims)),
-            lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims))
-MIN = defop("min", lambda x, axis, keepdims: np.asarray(_min(x, axis, keepdims)),
-            lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims))
-SOFTMAX = defop("softmax", _softmax,
-                lambda F, g, out, x, axis: out * (g - F.sum(g * out, (axis,), True)))
-LOG_SOFTMAX = defop("log_softmax", _log_softmax,
-                    lambda F, g, out, x, axis: g - F.exp(out) * F.sum(g, (axis,), True))
+                 _unreduce(F, g / K.count(x.shape, axis), x.shape, axis, keepdims),
+             params="axis keepdims")
+MAX = defop("max", lambda x, axis, keepdims: np.asarray(K.max(x, axis, keepdims)),
+            lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims),
+            params="axis keepdims", reads="x out")
+MIN = defop("min", lambda x, axis, keepdims: np.asarray(K.min(x, axis, keepdims)),
+            lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims),
+            params="axis keepdims", reads="x out")
+SOFTMAX = defop("softmax", K.softmax,
+                lambda F, g, out, x, axis: out * (g - F.sum(g * out, (axis,), True)),
+                params="axis", reads="out")
+LOG_SOFTMAX = defop("log_softmax", K.log_softmax,
+                    lambda F, g, out, x, axis: g - F.exp(out) * F.sum(g, (axis,), True),
+                    params="axis", reads="out")
 
 # shapes and indexing
-RESHAPE = defop("reshape", np.reshape, lambda F, g, out, x, shape: F.reshape(g, x.shape))
+RESHAPE = defop("reshape", np.reshape, lambda F, g, out, x, shape: F.reshape(g, x.shape),
+                params="shape", method="reshape view")
 TRANSPOSE = defop("transpose", np.transpose,
-                  lambda F, g, out, x, axes: F.transpose(g, tuple(np.argsort(axes))))
+                  lambda F, g, out, x, axes: F.transpose(g, tuple(np.argsort(axes))),
+                  params="axes")
 BROADCAST_TO = defop("broadcast_to", np.broadcast_to,
-                     lambda F, g, out, x, shape: F.sum_to(g, x.shape))
-SUM_TO = defop("sum_to", _sum_to, lambda F, g, out, x, shape: F.broadcast_to(g, x.shape))
+                     lambda F, g, out, x, shape: F.sum_to(g, x.shape), params="shape")
+SUM_TO = defop("sum_to", K.sum_to, lambda F, g, out, x, shape: F.broadcast_to(g, x.shape),
+               params="shape", method=False, export=False)
 GETITEM = defop("getitem", lambda x, index: x[index],
-                lambda F, g, out, x, index: F.scatter(g, x.shape, index))
-SCATTER = defop("scatter", _scatter, lambda F, g, out, x, shape, index: F.getitem(g, index))
+                lambda F, g, out, x, index: F.scatter(g, x.shape, index), params="index",
+                method="__getitem__", export=False)
+SCATTER = defop("scatter", K.scatter, lambda F, g, out, x, shape, index: F.getitem(g, index),
+                params="shape index", method=False, export=False)
 CONCATENATE = defop("concatenate", lambda xs, axis: np.concatenate(xs, axis=axis), _concat_vjp,
-                    variadic=True)
-STACK = defop("stack", lambda xs, axis: np.stack(xs, axis=axis), _stack_vjp, variadic=True)
+                    inputs="xs", params="axis", method=False, export="concatenate cat",
+                    ordered=True, variadic=True)
+STACK = defop("stack", lambda xs, axis: np.stack(xs, axis=axis), _stack_vjp, inputs="xs",
+              params="axis", method=False, ordered=True, variadic=True)
 
 
 def _extreme_vjp(F, g, out, x, axis, keepdims):
     """max/min: the gradient goes to the elements equal to the extreme, shared among ties."""
     out_b = _unreduce(F, out, x.shape, axis, keepdims)
-    hit = x == out_b
+    hit = (x == out_b) | ((x != x) & (out_b != out_b))  # a NaN is the extreme: it gets g
     count = F.sum(hit, axis, True).astype(g.dtype)
     return _unreduce(F, g, x.shape, axis, keepdims) * hit / F.broadcast_to(count, x.shape)
 
@@ -440,19 +405,13 @@ def where(cond, a, b):
 
 
 def clip(x, min=None, max=None):  # noqa: A002
-    """Limit x to [min, max]; the gradient passes where min <= x <= max."""
+    """Limit x to [min, max]; the gradient goes to x where min <= x <= max, else to the
+    bound that gave the value (when it is a tensor). With min > max every value is max."""
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
-    return unary(CLIP, _t(x, "clip"), _plain_bound(min), _plain_bound(max))
+    return apply(CLIP, (_t(x, "clip"), -np.inf if min is None else min,
+                        np.inf if max is None else max))
 
-
-clamp = clip
-
-
-def _plain_bound(v):
-    if isinstance(v, Tensor):
-        return v.data
-    return v
 
 
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
@@ -497,6 +456,7 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     x = _t(x, "logsumexp")
     ax = _axes("logsumexp", x, axis, dim)
     m = max(x, ax, True).detach()
+    m = where(_traced(np.isfinite, m.data), m, 0)  # all -inf gives -inf, a +inf gives +inf
     out = log(sum(exp(x - m), ax, True)) + m
     return out if _keep(keepdims, keepdim) else reshape(out, _reduced_shape(x.shape, ax))
 
@@ -517,17 +477,18 @@ def reshape(x, *shape):
 
 
 def transpose(x, *axes):
-    """Permute axes: no argument reverses them (NumPy's ``.T``); a full permutation permutes
-    (NumPy); two axes of a tensor with more than two dimensions swap them (PyTorch)."""
+    """Permute axes: no argument reverses them (NumPy's ``.T``); two axes swap them
+    (PyTorch's ``transpose(dim0, dim1)``, also on a 2-D tensor); a tuple, or one axis per
+    dimension of three or more, is a full permutation (NumPy's, PyTorch's ``permute``)."""
     x = _t(x, "transpose")
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
+    elif len(axes) == 2:
+        return swapaxes(x, *axes)
     nd = x.ndim
     if not axes:
         axes = tuple(range(nd - 1, -1, -1))
-    elif len(axes) == 2 and nd != 2:
-        return swapaxes(x, *axes)
-    if sorted(a % nd if nd else a for a in axes) != list(range(nd)):
+    if len(axes) != nd or sorted(a % nd if nd else a for a in axes) != list(range(nd)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of {nd} axes")
     axes = tuple(a % nd for a in axes)
     if axes == tuple(range(nd)):
@@ -596,7 +557,15 @@ def scatter(x, shape, index):
 
 
 def getitem(x, index):
-    return _t(x, "getitem")[index]
+    """``x[index]``: ints, slices, None, Ellipsis, integer arrays (repeats add up in the
+    gradient) and boolean masks, as NumPy's indexing."""
+    return unary(GETITEM, _t(x, "getitem"), _index(index))
+
+
+def setitem(x, index, value):
+    """A copy of ``x`` with ``value`` written at ``index`` (``x[index] = value`` in place
+    records the same op on ``x`` itself)."""
+    return apply(SETITEM, (_t(x, "setitem"), value), _index(index))
 
 
 def concatenate(tensors, axis=0, *, dim=None):
@@ -605,8 +574,6 @@ def concatenate(tensors, axis=0, *, dim=None):
     axis = _one_axis("concatenate", xs[0], axis if dim is None else None, dim)
     return apply(CONCATENATE, xs, axis)
 
-
-cat = concatenate
 
 
 def stack(tensors, axis=0, *, dim=None):
@@ -636,24 +603,11 @@ def sign(x):
 
 
 # ------------------------------------------------------------- the two namespaces
-def _np_sum(x, axis, keepdims):
-    return np.add.reduce(x, axis, None, None, keepdims)  # np.sum's work, without its wrapper
-
-
-def _np_broadcast_to(x, shape):
-    """``np.broadcast_to``, copied out when small: a read-only view costs more to make."""
-    if _count(shape, None) > 4096:
-        return np.broadcast_to(x, shape)
-    out = np.empty(shape, dtype=np.result_type(x))
-    out[...] = x
-    return out
-
-
 NP = SimpleNamespace(
     exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, sign=np.sign, where=np.where,
-    sum=_np_sum, reshape=np.reshape, transpose=np.transpose, swapaxes=np.swapaxes,
-    expand_dims=np.expand_dims, broadcast_to=_np_broadcast_to, sum_to=_sum_to,
-    getitem=lambda x, index: x[index], scatter=_scatter,
+    sum=K.sum, reshape=np.reshape, transpose=np.transpose, swapaxes=np.swapaxes,
+    expand_dims=np.expand_dims, broadcast_to=K.broadcast_to, sum_to=K.sum_to,
+    getitem=lambda x, index: x[index], scatter=K.scatter,
 )
 
 TS = SimpleNamespace(
@@ -662,3 +616,49 @@ TS = SimpleNamespace(
     expand_dims=expand_dims, broadcast_to=broadcast_to, sum_to=sum_to,
     getitem=getitem, scatter=scatter,
 )
+
+
+# ---------------------------------------------- Tensor methods and cr.* names, from the table
+COMPOSITES = ("logsumexp", "squeeze", "expand_dims", "unsqueeze", "swapaxes", "sign")
+
+
+def _method(op, fn):
+    """The Tensor method for ``op``: its public function with the tensor first (a one-input
+    op without parameters calls ``unary`` directly: nothing to check)."""
+    if len(op.inputs) == 1 and not op.params and not op.variadic:
+        def method(self):
+            return unary(op, self)
+    else:
+        def method(self, *args, **kwargs):
+            return fn(self, *args, **kwargs)
+    return functools.update_wrapper(method, fn)
+
+
+def _function(op):
+    """The public function of a primitive declared without one: ``name(x, *inputs, *params)``
+    (the first input made a Tensor, the rest as given)."""
+    n = len(op.inputs)
+
+    def fn(x, *args):
+        return apply(op, (_t(x, op.name), *args[:n - 1]), *args[n - 1:])
+
+    fn.__name__ = fn.__qualname__ = op.name
+    fn.__doc__ = f"{op.name}({', '.join(op.inputs + op.params)}), as declared in cr.OPS."
+    return fn
+
+
+def _derive():
+    """Every op's Tensor methods, and its functions as ``chainrule`` exports them: the public
+    function of its name here, or one made from its ``defop``."""
+    exports = {}
+    for op in OPS.values():
+        if op.methods or op.exports:
+            fn = globals().get(op.name) or _function(op)
+            for name in op.methods:
+                setattr(Tensor, name, _method(op, fn))
+            exports.update(dict.fromkeys(op.exports, fn))
+    exports.update({name: globals()[name] for name in COMPOSITES})
+    return exports
+
+
+EXPORTS = _derive()  # what ``chainrule`` exports: every primitive's functions and COMPOSITES

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import BackwardError, ShapeError
-from .graph import Node, mode
+from .graph import Node, defaults, mode
 
 _NUMBER = (int, float, np.number, np.bool_)
 _new = object.__new__
@@ -70,7 +70,7 @@ def _wrap(out, node):
     t = _new(Tensor)
     t.data = out
     t._grad = None
-    t.requires_grad = node is not None
+    t._requires_grad = node is not None
     t._node = node
     t._version = 0
     t.name = None
@@ -87,21 +87,20 @@ def _fail(op, arrays, params, err):
     return TypeError(msg)
 
 
-def _finish(op, out, node):
-    """The result tensor of an op: ``_wrap`` written out, as this is the per-op hot path."""
-    t = _new(Tensor)
-    t.data = out
-    t._grad = None
-    t.requires_grad = node is not None
-    t._node = node
-    t._version = 0
-    t.name = None
-    if mode.anomaly:
-        from .autograd import _anomaly_forward
-
-        _anomaly_forward(op, t)
+def _result(op, out, inputs, params, versions, args):
+    """What every op returns (``unary``, ``binary`` and ``apply`` end here): ``out`` as a
+    Tensor, recorded as ``op(*inputs, *params)`` when ``inputs`` is given (an input requires
+    grad) and grad mode is on. ``args`` are the forward's arguments (for ``cr.compile``)."""
+    if defaults.plain:  # every thread has the default modes: record, no checks, no trace
+        return _wrap(out, None if inputs is None else Node(op, inputs, out, params, versions))
+    m = mode  # some thread switched a mode: this thread's own switches decide
+    if m._tracer is not None:
+        mode.tracer.call(op.forward, args, out)
+    record = inputs is not None and m._grad_enabled
+    t = _wrap(out, Node(op, inputs, out, params, versions) if record else None)
+    if m._anomaly:
+        _autograd._anomaly_forward(op, t)
     return t
-
 
 
 def unary(op, x, *params):
@@ -111,32 +110,28 @@ def unary(op, x, *params):
         out = op.forward(xd, *params)
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, (xd,), params, e) from None
-    if mode.tracer is not None:
-        mode.tracer.call(op.forward, (xd, *params), out)
-    if x.requires_grad and mode.grad_enabled:
-        return _finish(op, out, Node(op, (x,), out, params, (x._version,)))
-    return _finish(op, out, None)
+    if x._requires_grad:
+        return _result(op, out, [x], params, (x._version,), (xd, *params))
+    return _result(op, out, None, None, None, (xd, *params))
 
 
 def binary(op, a, b):
     """Apply a two-input op; either input may be a constant (array or Python number)."""
     if isinstance(a, Tensor):
-        ad, ra, va = a.data, a.requires_grad, a._version
+        ad, ra, va = a.data, a._requires_grad, a._version
     else:
         ad, ra, va = _const(a, op.name), False, 0
     if isinstance(b, Tensor):
-        bd, rb, vb = b.data, b.requires_grad, b._version
+        bd, rb, vb = b.data, b._requires_grad, b._version
     else:
         bd, rb, vb = _const(b, op.name), False, 0
     try:
         out = op.forward(ad, bd)
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, (ad, bd), (), e) from None
-    if mode.tracer is not None:
-        mode.tracer.call(op.forward, (ad, bd), out)
-    if (ra or rb) and mode.grad_enabled:
-        return _finish(op, out, Node(op, (a, b), out, (), (va, vb)))
-    return _finish(op, out, None)
+    if ra or rb:
+        return _result(op, out, [a, b], (), (va, vb), (ad, bd))
+    return _result(op, out, None, None, None, (ad, bd))
 
 
 def apply(op, inputs, *params):
@@ -148,7 +143,7 @@ def apply(op, inputs, *params):
         if isinstance(x, Tensor):
             datas.append(x.data)
             versions.append(x._version)
-            record = record or x.requires_grad
+            record = record or x._requires_grad
         else:
             datas.append(_const(x, op.name))
             versions.append(0)
@@ -156,12 +151,10 @@ def apply(op, inputs, *params):
         out = op.forward(datas, *params) if op.variadic else op.forward(*datas, *params)
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, datas, params, e) from None
-    if mode.tracer is not None:
-        args = (datas, *params) if op.variadic else (*datas, *params)
-        mode.tracer.call(op.forward, args, out)
-    if record and mode.grad_enabled:
-        return _finish(op, out, Node(op, tuple(inputs), out, params, tuple(versions)))
-    return _finish(op, out, None)
+    args = (datas, *params) if op.variadic else (*datas, *params)
+    if record:
+        return _result(op, out, list(inputs), params, tuple(versions), args)
+    return _result(op, out, None, None, None, args)
 
 
 def _compare(ufunc, a, b):
@@ -199,14 +192,16 @@ class Tensor:
         Convert to this dtype; by default NumPy's choice (Python floats give float64).
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "_node", "_version", "name", "__weakref__")
+    # the per-op path reads these plain slots; ``requires_grad`` and ``grad`` are checked
+    # properties over ``_requires_grad`` and ``_grad``
+    __slots__ = ("data", "_grad", "_requires_grad", "_node", "_version", "name", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, dtype=None):
         self.data = as_array(data, dtype=dtype, where="Tensor")
         self._grad = None
-        self.requires_grad = False
+        self._requires_grad = False
         self._node = None
         self._version = 0
         self.name = None
@@ -323,9 +318,33 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f".grad must be a Tensor or None, got {type(value).__name__}; wrap an "
+                    "array with cr.tensor(...)"
+                )
+            if value.shape != self.shape:
+                raise ShapeError(
+                    f".grad must have its tensor's shape {self.shape}, got {value.shape}"
+                )
+            if value.dtype != self.dtype:
+                raise TypeError(
+                    f".grad must have its tensor's dtype {self.dtype}, got {value.dtype}; "
+                    f"convert it with .astype(np.{self.dtype})"
+                )
         if mode.tracer is not None:  # cr.compile replays the assignment (or refuses it)
             mode.tracer.set_grad(self, value)
         self._grad = value
+
+    @property
+    def requires_grad(self):
+        """Whether operations on this tensor are recorded (set it like ``requires_grad_``)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` in place (floating-point tensors only); returns self."""
@@ -338,7 +357,7 @@ class Tensor:
             raise BackwardError(
                 "requires_grad_(False) on a tensor computed from others; use .detach()"
             )
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
 
     def detach(self):
@@ -439,117 +458,95 @@ class Tensor:
     def __or__(self, other):
         return _compare(np.logical_or, self, other)
 
+    __rand__, __ror__ = __and__, __or__  # logical and/or are symmetric
+
     def __invert__(self):
         if self.data.dtype != np.bool_:
             raise TypeError(f"~ needs a boolean tensor, got {self.data.dtype}")
         return _wrap(_traced(np.logical_not, self.data), None)
 
     # ------------------------------------------------------------- in place
-    def _inplace(self, what):
-        if self.requires_grad and mode.grad_enabled:
-            if self._node is None:
-                raise BackwardError(
-                    f"{what}: a leaf tensor that requires grad cannot be changed in place "
-                    "while gradients are recorded; wrap the update in `with cr.no_grad():`"
-                )
-            return False  # a recorded intermediate: fall back to a new tensor
+    def _modify(self, what, op, kernel, value, *params):
+        """``kernel(self.data, value, *params)``: change this tensor in place and bump its
+        version. When grad mode is on and this tensor or ``value`` requires grad, the change
+        is recorded as ``op``'s in-place variant on this same object (its node becomes
+        ``op_(before, value)``), so every reference to it sees the new value and the new
+        graph; a leaf that requires grad refuses (its ``.grad`` would lose its meaning)."""
+        vt = isinstance(value, Tensor)
         node = self._node
-        if node is not None and node.out is self.data:
-            node.out = node.out.copy()  # its op's backward may use the output: keep the original
+        record = (self._requires_grad or vt and value._requires_grad) and mode.grad_enabled
+        if record and node is None and self._requires_grad:
+            raise BackwardError(
+                f"{what}: a leaf tensor that requires grad cannot be changed in place "
+                "while gradients are recorded; wrap the update in `with cr.no_grad():`"
+            )
+        if node is not None and node.out is self.data and node.op.reads_out:
+            node.out = node.out.copy()  # its op's backward reads its output: keep the original
+        if not record:
+            self.data = _traced(kernel, self.data, _plain(value), *params)
+            self._version += 1
+            return self
+        before = _wrap(self.data.copy() if 0 in op.reads else self.data, node)
+        before._version = self._version
+        vd, vv = (value.data, value._version) if vt else (_const(value, what), 0)
+        try:
+            out = _traced(kernel, self.data, vd, *params)
+        except (ValueError, IndexError, TypeError) as e:
+            raise _fail(op, (self.data, vd), params, e) from None
+        self.data = out
+        self._node = Node(op.in_place(), [before, value], out, params, (self._version, vv))
         self._version += 1
-        return True
-
-    def _modify(self, what, fn, value, fallback=None):
-        """``self.data = fn(self.data, value)``, in place, with the version bumped. A
-        recorded intermediate gets ``fallback(self, value)`` (a new tensor) instead, or an
-        error when there is no fallback."""
-        if not self._inplace(what):
-            if fallback is None:
-                _no_inplace(what)
-            return fallback(self, value)
-        self.data = _traced(fn, self.data, _plain(value))
+        self._requires_grad = True
+        if mode.anomaly:
+            _autograd._anomaly_forward(op, self)
         return self
 
+    def _bump_version(self):
+        """Mark this tensor as changed in place outside any op (an optimizer's update, a
+        state dict loaded into it): a graph that used its old value then refuses to
+        back-propagate through it."""
+        self._version += 1
+
     def __iadd__(self, other):
-        return self._modify("+=", _iadd, other, Tensor.__add__)
+        return self._modify("+=", _ops.ADD, _iadd, other)
 
     def __isub__(self, other):
-        return self._modify("-=", _isub, other, Tensor.__sub__)
+        return self._modify("-=", _ops.SUB, _isub, other)
 
     def __imul__(self, other):
-        return self._modify("*=", _imul, other, Tensor.__mul__)
+        return self._modify("*=", _ops.MUL, _imul, other)
 
     def __itruediv__(self, other):
-        return self._modify("/=", _idiv, other, Tensor.__truediv__)
+        return self._modify("/=", _ops.DIV, _idiv, other)
 
     def __setitem__(self, index, value):
-        if not self._inplace("item assignment"):
-            raise BackwardError(
-                "item assignment into a tensor that is part of a recorded graph is not "
-                "supported; build a new tensor (e.g. with cr.where) instead"
-            )
-        _traced(_setitem, self.data, _index(index), _plain(value))
+        self._modify("item assignment", _ops.SETITEM, _setitem, value, _index(index))
 
     def add_(self, other, alpha=1):
-        return self._modify("add_", _iadd, _scaled(other, alpha))
+        return self._modify("add_", _ops.ADD, _iadd, _scaled(other, alpha))
 
     def sub_(self, other, alpha=1):
-        return self._modify("sub_", _isub, _scaled(other, alpha))
+        return self._modify("sub_", _ops.SUB, _isub, _scaled(other, alpha))
 
     def mul_(self, other):
-        return self._modify("mul_", _imul, other)
+        return self._modify("mul_", _ops.MUL, _imul, other)
 
     def div_(self, other):
-        return self._modify("div_", _idiv, other)
+        return self._modify("div_", _ops.DIV, _idiv, other)
 
     def zero_(self):
         return self.fill_(0)
 
     def fill_(self, value):
-        return self._modify("fill_", _fill, value)
+        return self._modify("fill_", _ops.SETITEM, _setitem, value, ...)
 
     def copy_(self, src):
-        return self._modify("copy_", _fill, src)
+        return self._modify("copy_", _ops.SETITEM, _setitem, src, ...)
 
     # --------------------------------------------------- functions as methods
-    def exp(self):
-        return unary(_ops.EXP, self)
-
-    def log(self):
-        return unary(_ops.LOG, self)
-
-    def tanh(self):
-        return unary(_ops.TANH, self)
-
-    def sigmoid(self):
-        return unary(_ops.SIGMOID, self)
-
-    def relu(self):
-        return unary(_ops.RELU, self)
-
-    def sin(self):
-        return unary(_ops.SIN, self)
-
-    def cos(self):
-        return unary(_ops.COS, self)
-
-    def tan(self):
-        return unary(_ops.TAN, self)
-
-    def sqrt(self):
-        return unary(_ops.SQRT, self)
-
-    def abs(self):
-        return unary(_ops.ABS, self)
-
+    # (each primitive's methods come from its ``defop`` in ops.py; these are composites)
     def square(self):
         return binary(_ops.MUL, self, self)
-
-    def clone(self):
-        return unary(_ops.CLONE, self)
-
-    def astype(self, dtype):
-        return _ops.astype(self, dtype)
 
     def to(self, dtype):
         return _ops.astype(self, dtype)
@@ -560,28 +557,11 @@ class Tensor:
     def double(self):
         return _ops.astype(self, np.float64)
 
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
     def argmax(self, axis=None, *, dim=None):
         return _wrap(_traced(_argext, np.argmax, self.data, dim if dim is not None else axis), None)
 
     def argmin(self, axis=None, *, dim=None):
         return _wrap(_traced(_argext, np.argmin, self.data, dim if dim is not None else axis), None)
-
-    def reshape(self, *shape):
-        return _ops.reshape(self, *shape)
-
-    view = reshape
 
     def flatten(self):
         return _ops.reshape(self, -1)
@@ -595,37 +575,17 @@ class Tensor:
     def expand_dims(self, axis):
         return _ops.expand_dims(self, axis)
 
-    def transpose(self, *axes):
-        return _ops.transpose(self, *axes)
-
     def permute(self, *dims):
-        return _ops.transpose(self, *dims)
+        """The axes in the order ``dims``, a full permutation (as PyTorch's ``permute``)."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = dims[0]
+        return _ops.transpose(self, tuple(dims))
 
     def swapaxes(self, axis1, axis2):
         return _ops.swapaxes(self, axis1, axis2)
 
-    def broadcast_to(self, shape):
-        return _ops.broadcast_to(self, shape)
-
-    def clip(self, min=None, max=None):
-        return _ops.clip(self, min, max)
-
-    clamp = clip
-
-    def maximum(self, other):
-        return binary(_ops.MAXIMUM, self, other)
-
-    def minimum(self, other):
-        return binary(_ops.MINIMUM, self, other)
-
-    def softmax(self, axis=-1, *, dim=None):
-        return _ops.softmax(self, axis, dim=dim)
-
-    def log_softmax(self, axis=-1, *, dim=None):
-        return _ops.log_softmax(self, axis, dim=dim)
-
-    def __getitem__(self, index):
-        return unary(_ops.GETITEM, self, _index(index))
+    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
 
 def _iadd(a, b):
@@ -648,18 +608,15 @@ def _idiv(a, b):
     return a
 
 
-def _setitem(a, index, value):
+def _setitem(a, value, index):
     a[index] = value
     return a
 
 
-def _fill(a, value):
-    a[...] = value
-    return a
-
-
 def _scaled(x, alpha):
-    return _plain(x) if alpha == 1 else _traced(np.multiply, alpha, _plain(x))
+    if alpha == 1:
+        return x
+    return x * alpha if isinstance(x, Tensor) else _traced(np.multiply, alpha, x)
 
 
 def _argext(fn, x, axis):
@@ -670,11 +627,23 @@ def _plain(x):
     return x.data if isinstance(x, Tensor) else x
 
 
-def _no_inplace(what):
-    raise BackwardError(
-        f"{what}: in-place change of a tensor that is part of a recorded graph is not "
-        "supported; write x = x + y, or wrap the update in `with cr.no_grad():`"
-    )
+def _source(x, version):
+    """What gave ``x`` its value at ``version``: its node, or ``x`` when it is a leaf that
+    requires grad, or None (a constant). That is ``x``'s own node unless recorded in-place
+    ops changed ``x`` since; then it is the node of the ``before`` that the first of them
+    kept as its input, so an op that used ``x`` sends its gradient to the graph that made
+    the value it used (also after a backward freed the in-place nodes)."""
+    t, node, v = x, x._node, x._version
+    while v != version and node is not None and node.op.inplace and node.versions[0] >= version:
+        v = node.versions[0]
+        before = node.inputs[0]
+        if isinstance(before, Tensor):
+            t, node = before, before._node
+        else:  # a freed node keeps the node its input came from (or a constant)
+            t, node = None, before if isinstance(before, Node) else None
+    if node is not None:
+        return node
+    return t if t is not None and t._requires_grad else None
 
 
 def _index(index):

@@ -57,6 +57,8 @@ def ops_used(out):
             continue
         seen.add(node)
         names.add(node.op.name)
+        if node.op.inplace:  # "sub_" runs sub, written into its first input
+            names.add(node.op.name[:-1])
         stack.extend(x for x in node.inputs if isinstance(x, cr.Tensor))
     return names
 
@@ -729,6 +731,44 @@ def scatter(draw):
     return scatter_sample(shape, index, draw(arrays(out_shape)))
 
 
+# indices that name no position twice: ``a[index] = v`` then writes each element of v once
+SETITEM_FORMS = sorted(k for k, (shape, index) in INDEX_FORMS.items()
+                       if len(np.unique(_flat_positions(shape, _index_of(index)[1])))
+                       == _flat_positions(shape, _index_of(index)[1]).size)
+
+
+def setitem_sample(a, v, index, form="operator"):
+    user, np_index = _index_of(index)
+    flat = _flat_positions(a.shape, np_index)
+
+    def fn(x, value):
+        if form == "function":
+            return cr.ops.setitem(x, user, value)
+        h = x * 1.0  # a recorded intermediate: written in place, the graph records setitem_
+        h[user] = value
+        return h
+
+    def ref(x, value):
+        out = x.copy()
+        out[np_index] = value
+        return out
+
+    def twin(th, x, value):
+        idx = th.as_tensor(flat.ravel())
+        return x.reshape(-1).scatter(0, idx, value.reshape(-1)).reshape(x.shape)
+
+    return Sample(fn, [T(a), T(v)], ref, twin, note=f"{form} {index!r}")
+
+
+@st.composite
+def setitem(draw):
+    label = draw(st.sampled_from(SETITEM_FORMS))
+    shape, index = INDEX_FORMS[label]
+    v_shape = np.zeros(shape)[_index_of(index)[1]].shape
+    return setitem_sample(draw(arrays(shape)), draw(arrays(v_shape)), index,
+                          draw(st.sampled_from(["operator", "function"])))
+
+
 # ------------------------------------------------------------- concatenate, stack
 def concatenate_sample(arrs, axis, form="axis", const=None):
     """Join ``arrs``; ``const`` (an index) marks one of them as a plain NumPy array."""
@@ -800,7 +840,8 @@ SAMPLES.update(
     astype=astype(), clip=clip(), pow=power(), matmul=matmul(), linear=linear(), where=where(),
     mse_loss=mse_loss(),
     reshape=reshape(), transpose=transpose(), broadcast_to=broadcast_to(), sum_to=sum_to(),
-    getitem=getitem(), scatter=scatter(), concatenate=concatenate(), stack=stack(),
+    getitem=getitem(), scatter=scatter(), setitem=setitem(), concatenate=concatenate(),
+    stack=stack(),
 )
 
 
@@ -831,6 +872,10 @@ def _fixed_cases():
         out_shape = np.zeros(ishape)[_index_of(index)[1]].shape
         cases.append((f"scatter-{label}", "scatter",
                       p(scatter_sample, ishape, index, r(*out_shape))))
+        if label in SETITEM_FORMS:
+            for form in ("operator", "function"):
+                cases.append((f"setitem-{label}-{form}", "setitem",
+                              p(setitem_sample, r(*ishape), r(*out_shape), index, form)))
     for form in MATMUL_FORMS:
         sa, sb = matmul_shapes(form)
         cases.append((f"matmul-{form}", "matmul", p(matmul_sample, r(*sa), r(*sb))))

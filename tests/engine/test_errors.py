@@ -178,14 +178,6 @@ def test_in_place_on_leaf_requiring_grad_while_recording():
         x += 1
 
 
-def test_in_place_on_recorded_intermediate_is_refused():
-    h = leaf([1.0, 2.0]) * 2
-    with pytest.raises(cr.BackwardError, match="mul_.*in-place change.*recorded graph"):
-        h.mul_(2)
-    with pytest.raises(cr.BackwardError, match="item assignment.*cr.where"):
-        h[0] = 1.0
-
-
 def test_in_place_on_saved_output_under_no_grad_keeps_gradients_right():
     # exp's backward reads its output; changing it under no_grad must not corrupt that
     xv = np.array([0.0, 1.0])

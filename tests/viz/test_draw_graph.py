@@ -128,14 +128,40 @@ def test_attr_mode_shows_dot_grad_and_retain_grad():
     assert any(np.array_equal(n.grad, h.grad.numpy()) for n in h_node)
 
 
-def test_freed_graph_says_what_to_do():
+def _net_error():
+    model = cr.nn.Sequential(cr.nn.Linear(1, 3), cr.nn.Tanh(), cr.nn.Linear(3, 1))
+    d = model(cr.tensor([[0.5]])) - cr.tensor([[0.25]])
+    return model, 0.5 * (d * d).sum()
+
+
+def test_draw_after_backward_shows_the_graph_with_its_gradients():
+    model, E = _net_error()
+    before = draw_graph(E, group="full")  # computes the gradients, leaves the graph intact
+    E.backward()
+    after = draw_graph(E, group="full")
+    assert after.grads == "attr"
+    assert edge_pairs(after) == edge_pairs(before)  # the same structure
+    for name, p in model.named_parameters():
+        node = one(after, name=name)
+        np.testing.assert_array_equal(node.grad, p.grad.numpy())
+        np.testing.assert_allclose(node.grad, one(before, name=name).grad, rtol=1e-14)
+    shapes = sorted(str(n.shape) for n in after.find(kind="value"))
+    assert shapes == sorted(str(n.shape) for n in before.find(kind="value"))
+    hidden = [n for n in after.find(kind="value") if n.role == "intermediate"]
+    assert hidden and all(n.data is None for n in hidden)  # their arrays were freed
+    assert "tanh" in after.source and "linear" in after.source
+    with pytest.raises(BackwardError, match="retain_graph=True"):
+        E.backward()  # a second backward still needs the freed arrays
+
+
+def test_compute_grads_after_backward_says_what_to_do():
     w = named([1.0, 2.0], "w")
     y = (w * w).sum()
     y.backward()
     with pytest.raises(BackwardError) as e:
-        draw_graph(y)
+        draw_graph(y, grads="compute")
     msg = str(e.value)
-    assert "freed" in msg and "before" in msg and "retain_graph=True" in msg
+    assert "freed" in msg and "grads='attr'" in msg and "retain_graph=True" in msg
 
 
 def test_non_scalar_output_needs_grad_output_to_compute():

@@ -107,6 +107,20 @@ def run_case(case, names, rounds, block_s, check_steps, log):
 
 
 # -------------------------------------------------------------------- per-op overhead
+def _with_a_mode_elsewhere(fn):
+    """``fn`` run as if another thread had switched a mode (``no_grad``, say): then every op
+    reads this thread's own modes (thread-local) instead of one process-wide flag."""
+    from chainrule.graph import defaults
+
+    def run(i):
+        defaults.plain = False
+        try:
+            fn(i)
+        finally:
+            defaults.plain = defaults.away == 0
+    return run
+
+
 def run_micro(rounds, block_s, peers):
     import chainrule as cr
 
@@ -151,7 +165,9 @@ def run_micro(rounds, block_s, peers):
                     fn()
             return run
 
-        timed = _time_blocks({n: loop(f) for n, f in fns.items()}, rounds, block_s)
+        blocks = {n: loop(f) for n, f in fns.items()}
+        blocks["chainrule, a mode on elsewhere"] = _with_a_mode_elsewhere(loop(cr_fn))
+        timed = _time_blocks(blocks, rounds, block_s)
         with cr.no_grad():
             ng = _time_blocks({"chainrule no_grad": loop(cr_fn)}, rounds, block_s)
         if "torch" in fns:
@@ -227,11 +243,23 @@ def format_table(results):
 
 def format_micro(micro):
     cols = ["numpy", "chainrule", "chainrule no_grad", "torch", "torch no_grad"]
-    lines = ["| op (3 elements) | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    head = " | per-thread modes cost (a mode on in another thread) |"
+    lines = ["| op (3 elements) | " + " | ".join(cols) + head,
+             "|---" * (len(cols) + 2) + "|"]
     for op, row in micro.items():
         cells = [f"{row[c]['us']:.2f} µs" if c in row else "—" for c in cols]
+        cells.append(_mode_cost(row))
         lines.append(f"| {op} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _mode_cost(row):
+    """What reading the per-thread modes costs a recorded op: timed while another thread
+    has a mode switched, against the usual case (no thread has: one flag is read)."""
+    if "chainrule, a mode on elsewhere" not in row:
+        return "—"
+    a, b = row["chainrule, a mode on elsewhere"]["us"], row["chainrule"]["us"]
+    return f"{(a - b) * 1e3:+.0f} ns ({(a / b - 1) * 100:+.0f}%)"
 
 
 def format_goals(results):
@@ -261,6 +289,9 @@ def format_goals(results):
     ]
     for case in cs:
         goals.append((f"peak memory {case} eager / numpy", mem(case, "chainrule"), 1.3))
+    add = (results.get("micro") or {}).get("add")
+    if add:
+        goals.append(("recorded a + b / np.add", add["chainrule"]["ratio_numpy"], 2.0))
     sc = results.get("scaling") or {}
     if len(sc) >= 2:
         ns = sorted(sc, key=int)

@@ -58,7 +58,7 @@ def _rng(generator, seed):
 
 def _fill(tensor, values):
     tensor.data[...] = values
-    tensor._version += 1
+    tensor._bump_version()
     return tensor
 
 

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..creation import get_default_dtype
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -21,7 +22,7 @@ class Linear(Module):
     bias : bool
         Whether to add a learned bias ``b`` (default True).
     dtype : numpy dtype
-        Of the parameters (default float64, NumPy's default).
+        Of the parameters (default: ``cr.get_default_dtype()``, float64 unless set).
     generator : numpy.random.Generator, optional
         Source of the initial values; default :func:`chainrule.nn.init.default_generator`.
 
@@ -41,7 +42,7 @@ class Linear(Module):
     True
     """
 
-    def __init__(self, in_features, out_features, bias=True, *, dtype=np.float64,
+    def __init__(self, in_features, out_features, bias=True, *, dtype=None,
                  generator=None):
         super().__init__()
         for what, n in (("in_features", in_features), ("out_features", out_features)):
@@ -50,6 +51,7 @@ class Linear(Module):
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         bound = 1.0 / math.sqrt(self.in_features)
+        dtype = get_default_dtype() if dtype is None else dtype
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
         init.uniform_(self.weight, -bound, bound, generator=generator)
         if bias:

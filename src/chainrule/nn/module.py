@@ -241,7 +241,7 @@ class Module:
         for name, value in values.items():  # all checked before anything changes
             p = own[name]
             p.data[...] = value
-            p._version += 1
+            p._bump_version()
         return missing, unexpected
 
     # --------------------------------------------------------------------- repr

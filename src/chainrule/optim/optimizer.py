@@ -1,7 +1,8 @@
 """The optimizer base class: parameter groups, zero_grad, state dicts.
 
 Optimizers change ``p.data`` in place with NumPy (no Tensor ops, nothing recorded) and
-bump ``p._version`` so that the engine notices a parameter changed after a graph used it.
+bump each parameter's version (``p._bump_version()``) so that the engine notices a
+parameter changed after a graph used it.
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ class Optimizer:
                 if st is None:
                     st = self.state[p] = self._init_state(p, group)
                 self._update(p.data, p.grad.data, st, group)
-                p._version += 1
+                p._bump_version()
         return loss
 
     def _init_state(self, p, group):
@@ -268,7 +269,7 @@ class Optimizer:
 def bump_versions(params):
     """Mark parameters as changed in place (what ``step`` does after its updates)."""
     for p in params:
-        p._version += 1
+        p._bump_version()
 
 
 def with_weight_decay(w, g, weight_decay, state):

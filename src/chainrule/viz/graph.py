@@ -17,7 +17,6 @@ from ..errors import UserError
 from .group import LEVELS, reduce
 from .model import Model, VizEdge, VizNode, trace
 
-_ORDERED_OPS = {"sub", "div", "pow", "matmul", "linear", "where", "concatenate", "stack"}
 _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": None, ".gv": None}
 _STYLE = {
     "leaf": 'shape=box, style="rounded,filled,bold", fillcolor="#c8ebc8"',
@@ -250,7 +249,7 @@ class Graph:
     def _edge_attrs(self, e: VizEdge, fan_out):
         label = []
         dst = self.nodes[e.dst]
-        if e.index is not None and dst.op in _ORDERED_OPS:
+        if e.index is not None and dst.ordered:
             label.append(f"#{e.index}")
         if e.count > 1:
             label.append(f"×{e.count}")
@@ -315,11 +314,13 @@ def draw_graph(t, *, grads="auto", grad_output=None, max_nodes=120, group="auto"
     grads : {"auto", "compute", "attr", "none"}
         Where gradients come from. ``"compute"``: ∂t/∂v for every value v by one
         ``cr.grad(t, ..., retain_graph=True)``; nothing is accumulated into ``.grad`` and
-        the graph stays usable, so draw *before* ``t.backward()``. ``"attr"``: the
+        the graph stays usable. ``"attr"``: the
         ``.grad`` the tensors hold (leaves after a backward, non-leaves that called
         ``retain_grad()``). ``"auto"`` (default): ``"compute"`` when ``t`` requires grad
-        and has one element (or ``grad_output`` is given), else ``"attr"``. A graph
-        already freed by ``backward()`` cannot be drawn: the error says what to do.
+        and has one element (or ``grad_output`` is given) and no backward has freed its
+        graph, else ``"attr"``. After ``t.backward()`` the structure remains (the
+        intermediate arrays are freed, so those boxes show shapes) and ``"attr"`` shows
+        the gradients the backward left in ``.grad``.
     grad_output : array_like, optional
         The gradient to start from when ``t`` has more than one element.
     max_nodes : int

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..autograd import grad as _engine_grad
+from ..autograd import parents
 from ..errors import BackwardError
 from ..graph import Node
 from ..ops import NP
@@ -64,6 +65,7 @@ class VizNode:
     ops: dict = field(default_factory=dict)
     members: list = field(default_factory=list)
     param_names: list = field(default_factory=list)
+    ordered: bool = False  # an op whose inputs' order matters (its edges are numbered)
 
     def __repr__(self):
         extra = f" {self.shape}" if self.shape is not None else ""
@@ -120,10 +122,10 @@ class Model:
 
 def _freed_error(node):
     return BackwardError(
-        f"draw_graph: the graph was freed by an earlier backward() (the '{node.op.name}' "
-        "node no longer knows its inputs), so it cannot be drawn. Draw it before calling "
-        "backward(): draw_graph computes every gradient itself and leaves the graph intact; "
-        "or call backward(retain_graph=True) and draw afterwards"
+        f"draw_graph: grads='compute' needs the arrays an earlier backward() freed (the "
+        f"'{node.op.name}' node kept only its structure). Draw with grads='attr' (the "
+        "default after a backward) to see the .grad it filled, draw before calling "
+        "backward(), or call backward(retain_graph=True) and draw afterwards"
     )
 
 
@@ -142,30 +144,16 @@ def walk(t):
         seen.add(item)
         stack.append((item, True))
         if isinstance(item, Node):
-            if item.inputs is None:
-                raise _freed_error(item)
-            for x in reversed(item.inputs):
-                if isinstance(x, Tensor):
-                    p = x._node if x._node is not None else x
-                    if p not in seen:
-                        stack.append((p, False))
+            for p in reversed(parents(item)):
+                if isinstance(p, (Node, Tensor)) and p not in seen:
+                    stack.append((p, False))
     return order
 
 
-_REDUCE = ("axis", "keepdims")
-PARAM_NAMES = {
-    "sum": _REDUCE, "mean": _REDUCE, "max": _REDUCE, "min": _REDUCE,
-    "softmax": ("axis",), "log_softmax": ("axis",), "concatenate": ("axis",),
-    "stack": ("axis",), "reshape": ("shape",), "broadcast_to": ("shape",),
-    "sum_to": ("shape",), "transpose": ("axes",), "getitem": ("index",),
-    "scatter": ("shape", "index"), "clip": ("min", "max"), "astype": ("dtype",),
-    "where": ("cond",), "mse_loss": ("reduction",),
-}  # fmt: skip
-
-
 def _params_text(node):
-    """``axis=(0,)``-style text for an op's non-tensor parameters (defaults left out)."""
-    names = PARAM_NAMES.get(node.op.name, ())
+    """``axis=(0,)``-style text for an op's non-tensor parameters (defaults left out), named
+    as its ``defop`` names them."""
+    names = node.op.params
     parts = []
     for k, p in enumerate(node.params):
         if p is None or p is False:
@@ -221,9 +209,12 @@ def trace(t, grads="auto", grad_output=None):
     if grads not in GRAD_MODES:
         raise ValueError(f"draw_graph: grads must be one of {GRAD_MODES}, got {grads!r}")
     order = walk(t)
+    freed = next((x for x in order if isinstance(x, Node) and x.freed), None)
     if grads == "auto":
         can = t.requires_grad and (t.data.size == 1 or grad_output is not None)
-        grads = "compute" if can else "attr"
+        grads = "compute" if can and freed is None else "attr"
+    if grads == "compute" and freed is not None:
+        raise _freed_error(freed)
 
     nodes, edges = {}, []
     value_id = {}  # leaf Tensor or Node (for its output) -> value node id
@@ -248,20 +239,25 @@ def trace(t, grads="auto", grad_output=None):
             continue
         node = item
         ins = []
-        for x in node.inputs:
-            if isinstance(x, Tensor):
-                ins.append(value_id[x._node if x._node is not None else x])
+        for x in parents(node):
+            if isinstance(x, (Node, Tensor)):
+                ins.append(value_id[x])
             else:
                 arr = np.asarray(x)
                 ins.append(new("value", "const", role="const", shape=arr.shape,
                                dtype=str(arr.dtype), data=arr))
-        oid = new("op", node.op.name, op=node.op.name, params=_params_text(node))
-        out = node.out
+        oid = new("op", node.op.name, op=node.op.name, params=_params_text(node),
+                  ordered=node.op.ordered)
+        out = t.data if node is root_item else node.out
+        if out is None:  # freed by a backward: the structure and shape remain
+            shape, dtype, data = node.kept[0], str(node.kept[1]), None
+        else:
+            shape, dtype, data = np.shape(out), str(np.asarray(out).dtype), np.asarray(out)
         name = t.name if node is root_item else _retained_name(node)
         vid = new(
             "value", name or ("output" if node is root_item else node.op.name),
             role="output" if node is root_item else "intermediate", name=name,
-            shape=np.shape(out), dtype=str(np.asarray(out).dtype), data=np.asarray(out),
+            shape=shape, dtype=dtype, data=data,
         )
         value_id[node] = vid
         op_id[node] = oid
@@ -292,10 +288,9 @@ def _set_scopes(order, nodes, value_id, op_id):
                 param_only[item] = s
             continue
         scopes, pure = set(), True
-        for x in item.inputs:
-            if not isinstance(x, Tensor):
+        for key in parents(item):
+            if not isinstance(key, (Node, Tensor)):
                 continue
-            key = x._node if x._node is not None else x
             s = param_only.get(key)
             if s is None:
                 pure = False
