@@ -50,14 +50,38 @@ class _GradMode:
 
 
 class no_grad(_GradMode):
-    """Context manager and decorator: operations inside are not recorded."""
+    """Context manager and decorator: operations inside are not recorded.
+
+    Examples
+    --------
+    >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> with cr.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    >>> @cr.no_grad()
+    ... def predict(x):
+    ...     return w * x
+    >>> predict(3.0).requires_grad
+    False
+    """
 
     def __init__(self):
         super().__init__(False)
 
 
 class enable_grad(_GradMode):
-    """Context manager and decorator: record operations (inside ``no_grad`` too)."""
+    """Context manager and decorator: record operations (inside ``no_grad`` too).
+
+    Examples
+    --------
+    >>> w = cr.tensor(1.0, requires_grad=True)
+    >>> with cr.no_grad():
+    ...     with cr.enable_grad():
+    ...         y = w * 2
+    >>> y.requires_grad
+    True
+    """
 
     def __init__(self):
         super().__init__(True)
@@ -66,7 +90,16 @@ class enable_grad(_GradMode):
 class set_grad_enabled(_GradMode):
     """Switch recording on or off (``enabled``) in this thread, as PyTorch's: a plain call
     ``cr.set_grad_enabled(False)`` switches at once; as a context manager the previous
-    mode comes back on exit; as a decorator it applies to each call."""
+    mode comes back on exit; as a decorator it applies to each call.
+
+    Examples
+    --------
+    >>> w = cr.tensor(1.0, requires_grad=True)
+    >>> with cr.set_grad_enabled(False):
+    ...     y = w * 2
+    >>> y.requires_grad, cr.is_grad_enabled()
+    (False, True)
+    """
 
     def __init__(self, enabled):
         super().__init__(bool(enabled))
@@ -82,6 +115,16 @@ class set_grad_enabled(_GradMode):
 
 
 def is_grad_enabled():
+    """Whether operations are recorded now (process-wide; see :class:`no_grad`).
+
+    Examples
+    --------
+    >>> cr.is_grad_enabled()
+    True
+    >>> with cr.no_grad():
+    ...     cr.is_grad_enabled()
+    False
+    """
     return mode.grad_enabled
 
 
@@ -89,7 +132,18 @@ def is_grad_enabled():
 class detect_anomaly:
     """Context in which the first op producing NaN or Inf, in the forward or the
     backward pass, raises :class:`~chainrule.errors.AnomalyError` naming the op and the
-    line of user code that created it."""
+    line of user code that created it.
+
+    Examples
+    --------
+    >>> x = cr.tensor([0.0], requires_grad=True)
+    >>> with cr.detect_anomaly(), np.errstate(all="ignore"):
+    ...     try:
+    ...         cr.sqrt(x).sum().backward()          # d√x/dx = ∞ at 0
+    ...     except cr.AnomalyError as e:
+    ...         print("caught:", str(e).split(",")[0])
+    caught: backward of 'sqrt' produced NaN or Inf in the gradient of its input 0
+    """
 
     def __enter__(self):
         self.prev = (mode.anomaly, mode.sites)
@@ -392,6 +446,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
 
     Leaf gradients add up across calls (as in PyTorch); reset them with
     ``opt.zero_grad()`` or ``x.grad = None``.
+
+    Examples
+    --------
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> cr.backward((x * x).sum())
+    >>> cr.backward((x * x).sum())              # gradients add up across calls
+    >>> x.grad
+    tensor([4., 8.])
     """
     outs, seeds = _start(tensors, grad_tensors, create_graph, "gradients")
     if retain_graph is None:
@@ -447,6 +509,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     Returns
     -------
     tuple of Tensors (or None where unused and allowed)
+
+    Examples
+    --------
+    >>> x = cr.tensor(3.0, requires_grad=True)
+    >>> (g,) = cr.grad(x ** 3, x, create_graph=True)   # 3x²
+    >>> (h,) = cr.grad(g, x)                           # 6x
+    >>> g.item(), h.item(), x.grad is None
+    (27.0, 18.0, True)
     """
     ins, _ = _listify(inputs, "inputs")
     for k, x in enumerate(ins):

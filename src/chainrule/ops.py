@@ -286,67 +286,175 @@ def _keep(keepdims, keepdim):
 
 # --------------------------------------------------------------- public functions
 def neg(x):
-    """-x, elementwise."""
+    """-x, elementwise.
+
+    Examples
+    --------
+    >>> cr.neg(cr.tensor([1.0, -2.0]))
+    tensor([-1.,  2.])
+    """
     return unary(NEG, _t(x, "neg"))
 
 
 def exp(x):
-    """e**x, elementwise."""
+    """e**x, elementwise.
+
+    Examples
+    --------
+    >>> x = cr.tensor([0.0, 1.0], requires_grad=True)
+    >>> cr.exp(x).sum().backward()
+    >>> x.grad                                # d/dx e^x = e^x
+    tensor([1.    , 2.7183])
+    """
     return unary(EXP, _t(x, "exp"))
 
 
 def log(x):
-    """Natural logarithm, elementwise."""
+    """Natural logarithm, elementwise.
+
+    Examples
+    --------
+    >>> x = cr.tensor([1.0, 4.0], requires_grad=True)
+    >>> cr.log(x).sum().backward()
+    >>> x.grad                                # 1 / x
+    tensor([1.  , 0.25])
+    """
     return unary(LOG, _t(x, "log"))
 
 
 def tanh(x):
-    """Hyperbolic tangent; its derivative is 1 − tanh² (the text's eq. 5.7)."""
+    """Hyperbolic tangent; its derivative is 1 − tanh² (the text's eq. 5.7).
+
+    Examples
+    --------
+    >>> x = cr.tensor([0.0, 0.5], requires_grad=True)
+    >>> cr.tanh(x).sum().backward()
+    >>> bool(np.allclose(x.grad.numpy(), 1 - np.tanh(x.numpy()) ** 2))
+    True
+    """
     return unary(TANH, _t(x, "tanh"))
 
 
 def sigmoid(x):
-    """Logistic sigmoid 1 / (1 + e^−x), computed without overflow for any x."""
+    """Logistic sigmoid 1 / (1 + e^−x), computed without overflow for any x.
+
+    Examples
+    --------
+    >>> cr.sigmoid(cr.tensor([0.0, 1000.0, -1000.0]))       # no overflow
+    tensor([0.5, 1. , 0. ])
+    >>> x = cr.tensor([0.0, 1000.0, -1000.0], requires_grad=True)
+    >>> cr.sigmoid(x).sum().backward()
+    >>> x.grad                                # σ (1 − σ)
+    tensor([0.25, 0.  , 0.  ])
+    """
     return unary(SIGMOID, _t(x, "sigmoid"))
 
 
 def relu(x):
-    """max(x, 0), elementwise (derivative 0 at 0)."""
+    """max(x, 0), elementwise (derivative 0 at 0).
+
+    Examples
+    --------
+    >>> x = cr.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    >>> cr.relu(x).sum().backward()
+    >>> x.grad
+    tensor([0., 0., 1.])
+    """
     return unary(RELU, _t(x, "relu"))
 
 
 def sin(x):
-    """Sine, elementwise."""
+    """Sine, elementwise.
+
+    Examples
+    --------
+    >>> x = cr.tensor([0.0], requires_grad=True)
+    >>> cr.sin(x).sum().backward()
+    >>> x.grad                                # cos 0
+    tensor([1.])
+    """
     return unary(SIN, _t(x, "sin"))
 
 
 def cos(x):
-    """Cosine, elementwise."""
+    """Cosine, elementwise.
+
+    Examples
+    --------
+    >>> x = cr.tensor([np.pi / 2], requires_grad=True)
+    >>> cr.cos(x).sum().backward()
+    >>> x.grad                                # −sin(π/2)
+    tensor([-1.])
+    """
     return unary(COS, _t(x, "cos"))
 
 
 def tan(x):
-    """Tangent, elementwise."""
+    """Tangent, elementwise.
+
+    Examples
+    --------
+    >>> x = cr.tensor([0.0], requires_grad=True)
+    >>> cr.tan(x).sum().backward()
+    >>> x.grad                                # 1 + tan² 0
+    tensor([1.])
+    """
     return unary(TAN, _t(x, "tan"))
 
 
 def sqrt(x):
-    """Square root, elementwise."""
+    """Square root, elementwise.
+
+    Examples
+    --------
+    >>> x = cr.tensor([4.0], requires_grad=True)
+    >>> cr.sqrt(x).sum().backward()
+    >>> x.grad                                # 1 / (2 √x)
+    tensor([0.25])
+    """
     return unary(SQRT, _t(x, "sqrt"))
 
 
 def abs(x):  # noqa: A001 (mirrors numpy/torch)
-    """Absolute value, elementwise (derivative sign(x), 0 at 0)."""
+    """Absolute value, elementwise (derivative sign(x), 0 at 0).
+
+    Examples
+    --------
+    >>> x = cr.tensor([-2.0, 0.0, 3.0], requires_grad=True)
+    >>> cr.abs(x).sum().backward()
+    >>> x.grad
+    tensor([-1.,  0.,  1.])
+    """
     return unary(ABS, _t(x, "abs"))
 
 
 def clone(x):
-    """A copy of x that stays in the graph."""
+    """A copy of x that stays in the graph.
+
+    Examples
+    --------
+    >>> x = cr.tensor([1.0], requires_grad=True)
+    >>> y = cr.clone(x)
+    >>> y.backward(np.ones(1))
+    >>> x.grad
+    tensor([1.])
+    """
     return unary(CLONE, _t(x, "clone"))
 
 
 def astype(x, dtype):
-    """x converted to ``dtype``; gradients convert back."""
+    """x converted to ``dtype``; gradients convert back.
+
+    Examples
+    --------
+    >>> x = cr.tensor([1.5], requires_grad=True)
+    >>> y = cr.astype(x, np.float32)
+    >>> y.dtype
+    dtype('float32')
+    >>> y.sum().backward()
+    >>> x.grad.dtype
+    dtype('float64')
+    """
     x = _t(x, "astype")
     dtype = np.dtype(dtype)
     if dtype == x.dtype:
@@ -355,47 +463,118 @@ def astype(x, dtype):
 
 
 def add(a, b):
-    """a + b with broadcasting."""
+    """a + b with broadcasting.
+
+    Examples
+    --------
+    >>> a = cr.tensor([[1.0, 2.0]], requires_grad=True)
+    >>> cr.add(a, cr.ones(3, 1)).sum().backward()
+    >>> a.grad                                # broadcast over 3 rows, summed back
+    tensor([[3., 3.]])
+    """
     return binary(ADD, a, b)
 
 
 def sub(a, b):
-    """a − b with broadcasting."""
+    """a − b with broadcasting.
+
+    Examples
+    --------
+    >>> cr.sub(cr.tensor([3.0]), 1.0)
+    tensor([2.])
+    """
     return binary(SUB, a, b)
 
 
 def mul(a, b):
-    """a * b with broadcasting."""
+    """a * b with broadcasting.
+
+    Examples
+    --------
+    >>> a, b = cr.tensor(2.0, requires_grad=True), cr.tensor(5.0, requires_grad=True)
+    >>> cr.mul(a, b).backward()
+    >>> a.grad, b.grad
+    (tensor(5.), tensor(2.))
+    """
     return binary(MUL, a, b)
 
 
 def div(a, b):
-    """a / b with broadcasting."""
+    """a / b with broadcasting.
+
+    Examples
+    --------
+    >>> a, b = cr.tensor(1.0, requires_grad=True), cr.tensor(2.0, requires_grad=True)
+    >>> cr.div(a, b).backward()
+    >>> a.grad, b.grad                        # 1/b, −a/b²
+    (tensor(0.5), tensor(-0.25))
+    """
     return binary(DIV, a, b)
 
 
 def pow(a, b):  # noqa: A001
-    """a ** b with broadcasting."""
+    """a ** b with broadcasting.
+
+    Examples
+    --------
+    >>> x = cr.tensor(3.0, requires_grad=True)
+    >>> cr.pow(x, 2).backward()
+    >>> x.grad
+    tensor(6.)
+    """
     return binary(POW, a, b)
 
 
 def matmul(a, b):
-    """Matrix product with NumPy's rules (1-D vectors and stacked batches included)."""
+    """Matrix product with NumPy's rules (1-D vectors and stacked batches included).
+
+    Examples
+    --------
+    >>> x = cr.tensor([[1.0, 2.0]], requires_grad=True)
+    >>> W = cr.tensor([[1.0], [3.0]])
+    >>> cr.matmul(x.detach(), W)
+    tensor([[7.]])
+    >>> cr.matmul(x, W).sum().backward()
+    >>> x.grad                                # Wᵀ
+    tensor([[1., 3.]])
+    """
     return binary(MATMUL, a, b)
 
 
 def maximum(a, b):
-    """Elementwise maximum (ties share the gradient equally)."""
+    """Elementwise maximum (ties share the gradient equally).
+
+    Examples
+    --------
+    >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> cr.maximum(x, 2.0).sum().backward()
+    >>> x.grad                                # a tie shares: ½
+    tensor([0. , 0.5, 1. ])
+    """
     return binary(MAXIMUM, a, b)
 
 
 def minimum(a, b):
-    """Elementwise minimum (ties share the gradient equally)."""
+    """Elementwise minimum (ties share the gradient equally).
+
+    Examples
+    --------
+    >>> cr.minimum(cr.tensor([1.0, 5.0]), 2.0)
+    tensor([1., 2.])
+    """
     return binary(MINIMUM, a, b)
 
 
 def where(cond, a, b):
-    """Elements of ``a`` where ``cond`` is true, of ``b`` elsewhere (broadcast)."""
+    """Elements of ``a`` where ``cond`` is true, of ``b`` elsewhere (broadcast).
+
+    Examples
+    --------
+    >>> x = cr.tensor([-1.0, 2.0], requires_grad=True)
+    >>> cr.where(x.numpy() > 0, x, 0.0).sum().backward()
+    >>> x.grad
+    tensor([0., 1.])
+    """
     c = as_array(cond.data if isinstance(cond, Tensor) else cond, where="where")
     if c.dtype != np.bool_:
         c = c.astype(bool)
@@ -406,7 +585,17 @@ def where(cond, a, b):
 
 def clip(x, min=None, max=None):  # noqa: A002
     """Limit x to [min, max]; the gradient goes to x where min <= x <= max, else to the
-    bound that gave the value (when it is a tensor). With min > max every value is max."""
+    bound that gave the value (when it is a tensor). With min > max every value is max.
+
+    Examples
+    --------
+    >>> x = cr.tensor([-2.0, 0.5, 2.0], requires_grad=True)
+    >>> cr.clip(x.detach(), -1.0, 1.0)
+    tensor([-1. ,  0.5,  1. ])
+    >>> cr.clip(x, -1.0, 1.0).sum().backward()
+    >>> x.grad
+    tensor([0., 1., 0.])
+    """
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
     return apply(CLIP, (_t(x, "clip"), -np.inf if min is None else min,
@@ -415,44 +604,96 @@ def clip(x, min=None, max=None):  # noqa: A002
 
 
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
-    """Sum over ``axis`` (an int, a tuple, or None for all); PyTorch's dim/keepdim also work."""
+    """Sum over ``axis`` (an int, a tuple, or None for all); PyTorch's dim/keepdim also work.
+
+    Examples
+    --------
+    >>> x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> cr.sum(x, axis=0).shape, cr.sum(x, dim=1, keepdim=True).shape
+    ((2,), (2, 1))
+    >>> cr.sum(x).backward()
+    >>> x.grad
+    tensor([[1., 1.],
+            [1., 1.]])
+    """
     x = _t(x, "sum")
     return unary(SUM, x, _axes("sum", x, axis, dim), _keep(keepdims, keepdim))
 
 
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Mean over ``axis``."""
+    """Mean over ``axis``.
+
+    Examples
+    --------
+    >>> x = cr.tensor([1.0, 2.0, 3.0, 6.0], requires_grad=True)
+    >>> cr.mean(x).backward()
+    >>> x.grad
+    tensor([0.25, 0.25, 0.25, 0.25])
+    """
     x = _t(x, "mean")
     return unary(MEAN, x, _axes("mean", x, axis, dim), _keep(keepdims, keepdim))
 
 
 def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
     """Largest value over ``axis`` (values only, like NumPy's ``max``; ties share the
-    gradient). Use ``argmax`` for the positions."""
+    gradient). Use ``argmax`` for the positions.
+
+    Examples
+    --------
+    >>> x = cr.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    >>> cr.max(x).backward()
+    >>> x.grad                                # the two maxima share
+    tensor([0. , 0.5, 0.5])
+    """
     x = _t(x, "max")
     return unary(MAX, x, _axes("max", x, axis, dim), _keep(keepdims, keepdim))
 
 
 def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
-    """Smallest value over ``axis`` (values only; ties share the gradient)."""
+    """Smallest value over ``axis`` (values only; ties share the gradient).
+
+    Examples
+    --------
+    >>> cr.min(cr.tensor([[1.0, 5.0], [0.0, 2.0]]), axis=1)
+    tensor([1., 0.])
+    """
     x = _t(x, "min")
     return unary(MIN, x, _axes("min", x, axis, dim), _keep(keepdims, keepdim))
 
 
 def softmax(x, axis=-1, *, dim=None):
-    """exp(x) / Σ exp(x) along ``axis``, computed stably (shifted by the max)."""
+    """exp(x) / Σ exp(x) along ``axis``, computed stably (shifted by the max).
+
+    Examples
+    --------
+    >>> cr.softmax(cr.tensor([[0.0, 0.0], [0.0, 1000.0]]), axis=1)
+    tensor([[0.5, 0.5],
+            [0. , 1. ]])
+    """
     x = _t(x, "softmax")
     return unary(SOFTMAX, x, _one_axis("softmax", x, axis if dim is None else None, dim))
 
 
 def log_softmax(x, axis=-1, *, dim=None):
-    """x − log Σ exp(x) along ``axis``, computed stably (no overflow at ±1000)."""
+    """x − log Σ exp(x) along ``axis``, computed stably (no overflow at ±1000).
+
+    Examples
+    --------
+    >>> cr.log_softmax(cr.tensor([0.0, 1000.0]))         # finite at 1000
+    tensor([-1000.,     0.])
+    """
     x = _t(x, "log_softmax")
     return unary(LOG_SOFTMAX, x, _one_axis("log_softmax", x, axis if dim is None else None, dim))
 
 
 def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """log Σ exp(x) over ``axis``, stable; built from max, exp, sum and log."""
+    """log Σ exp(x) over ``axis``, stable; built from max, exp, sum and log.
+
+    Examples
+    --------
+    >>> round(cr.logsumexp(cr.tensor([1000.0, 1000.0])).item() - 1000.0, 4)   # log 2
+    0.6931
+    """
     x = _t(x, "logsumexp")
     ax = _axes("logsumexp", x, axis, dim)
     m = max(x, ax, True).detach()
@@ -466,7 +707,14 @@ def _reduced_shape(shape, axis):
 
 
 def reshape(x, *shape):
-    """The same elements in a new shape (one dimension may be -1)."""
+    """The same elements in a new shape (one dimension may be -1).
+
+    Examples
+    --------
+    >>> x = cr.arange(6.0, requires_grad=True)
+    >>> cr.reshape(x, 2, -1).shape, x.reshape((3, 2)).shape
+    ((2, 3), (3, 2))
+    """
     x = _t(x, "reshape")
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
@@ -479,7 +727,14 @@ def reshape(x, *shape):
 def transpose(x, *axes):
     """Permute axes: no argument reverses them (NumPy's ``.T``); two axes swap them
     (PyTorch's ``transpose(dim0, dim1)``, also on a 2-D tensor); a tuple, or one axis per
-    dimension of three or more, is a full permutation (NumPy's, PyTorch's ``permute``)."""
+    dimension of three or more, is a full permutation (NumPy's, PyTorch's ``permute``).
+
+    Examples
+    --------
+    >>> x = cr.ones(2, 3, 4)
+    >>> cr.transpose(x).shape, cr.transpose(x, 0, 2).shape, cr.transpose(x, (1, 0, 2)).shape
+    ((4, 3, 2), (4, 3, 2), (3, 2, 4))
+    """
     x = _t(x, "transpose")
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
@@ -497,7 +752,13 @@ def transpose(x, *axes):
 
 
 def swapaxes(x, axis1, axis2):
-    """Exchange two axes."""
+    """Exchange two axes.
+
+    Examples
+    --------
+    >>> cr.swapaxes(cr.ones(2, 3, 4), 0, 1).shape
+    (3, 2, 4)
+    """
     x = _t(x, "swapaxes")
     nd = x.ndim
     for a in (axis1, axis2):
@@ -509,7 +770,13 @@ def swapaxes(x, axis1, axis2):
 
 
 def expand_dims(x, axis):
-    """Insert a length-1 axis at ``axis`` (PyTorch's ``unsqueeze``)."""
+    """Insert a length-1 axis at ``axis`` (PyTorch's ``unsqueeze``).
+
+    Examples
+    --------
+    >>> cr.expand_dims(cr.ones(3), 0).shape, cr.unsqueeze(cr.ones(3), -1).shape
+    ((1, 3), (3, 1))
+    """
     x = _t(x, "expand_dims")
     nd = x.ndim + 1
     if not -nd <= axis < nd:
@@ -522,7 +789,13 @@ unsqueeze = expand_dims
 
 
 def squeeze(x, axis=None, *, dim=None):
-    """Remove length-1 axes (all, or those in ``axis``)."""
+    """Remove length-1 axes (all, or those in ``axis``).
+
+    Examples
+    --------
+    >>> cr.squeeze(cr.ones(1, 3, 1)).shape, cr.squeeze(cr.ones(1, 3, 1), axis=0).shape
+    ((3,), (3, 1))
+    """
     x = _t(x, "squeeze")
     ax = _axes("squeeze", x, axis, dim)
     if ax is not None:
@@ -534,7 +807,15 @@ def squeeze(x, axis=None, *, dim=None):
 
 
 def broadcast_to(x, shape):
-    """x repeated to ``shape`` by NumPy's broadcasting rules (a read-only view)."""
+    """x repeated to ``shape`` by NumPy's broadcasting rules (a read-only view).
+
+    Examples
+    --------
+    >>> b = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> cr.broadcast_to(b, (3, 2)).sum().backward()
+    >>> b.grad                                # summed back over the 3 rows
+    tensor([3., 3.])
+    """
     x = _t(x, "broadcast_to")
     shape = tuple(shape)
     if shape == x.shape:
@@ -569,7 +850,18 @@ def setitem(x, index, value):
 
 
 def concatenate(tensors, axis=0, *, dim=None):
-    """Join tensors along an existing axis (PyTorch's ``cat``)."""
+    """Join tensors along an existing axis (PyTorch's ``cat``).
+
+    Examples
+    --------
+    >>> a = cr.tensor([1.0], requires_grad=True)
+    >>> c = cr.concatenate([a, cr.tensor([2.0, 3.0])])
+    >>> c.shape
+    (3,)
+    >>> (c * c).sum().backward()
+    >>> a.grad
+    tensor([2.])
+    """
     xs = _seq("concatenate", tensors)
     axis = _one_axis("concatenate", xs[0], axis if dim is None else None, dim)
     return apply(CONCATENATE, xs, axis)
@@ -577,7 +869,13 @@ def concatenate(tensors, axis=0, *, dim=None):
 
 
 def stack(tensors, axis=0, *, dim=None):
-    """Join tensors along a new axis."""
+    """Join tensors along a new axis.
+
+    Examples
+    --------
+    >>> cr.stack([cr.ones(3), cr.zeros(3)]).shape, cr.stack([cr.ones(3), cr.zeros(3)], dim=1).shape
+    ((2, 3), (3, 2))
+    """
     xs = _seq("stack", tensors)
     nd = xs[0].ndim + 1
     axis = axis if dim is None else dim
@@ -598,7 +896,13 @@ def _seq(where, tensors):
 
 
 def sign(x):
-    """Sign of x, elementwise (a constant: no gradient)."""
+    """Sign of x, elementwise (a constant: no gradient).
+
+    Examples
+    --------
+    >>> cr.sign(cr.tensor([-2.0, 0.0, 3.0]))
+    tensor([-1.,  0.,  1.])
+    """
     return _wrap(np.sign(_t(x, "sign").data), None)
 
 

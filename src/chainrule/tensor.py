@@ -190,6 +190,16 @@ class Tensor:
         Record operations on this tensor so that ``backward()`` fills ``.grad``.
     dtype : numpy dtype, optional
         Convert to this dtype; by default NumPy's choice (Python floats give float64).
+
+    Examples
+    --------
+    >>> x = cr.tensor([[1.0, 2.0]], requires_grad=True)    # cr.tensor copies; Tensor(a) does not
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad                                             # d(Σ x²)/dx = 2x
+    tensor([[2., 4.]])
+    >>> x.shape, x.dtype, y.item(), x.T.shape
+    ((1, 2), dtype('float64'), 5.0, (2, 1))
     """
 
     # the per-op path reads these plain slots; ``requires_grad`` and ``grad`` are checked
