@@ -93,7 +93,8 @@ def main(argv=None) -> int:
         print(f"{label:44} {r['point']:8.1f} {r['surface3d']:6.1f} {r['moves']:7.1f}")
     on, off = results["3-D view on screen"], results["3-D view hidden"]
     if off["point"] > 0:
-        print(f"contour rate with the 3-D view on screen / hidden: {on['point'] / off['point']:.2f}")
+        ratio = on["point"] / off["point"]
+        print(f"contour rate with the 3-D view on screen / hidden: {ratio:.2f}")
     return 0
 
 

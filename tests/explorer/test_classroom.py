@@ -488,3 +488,104 @@ def test_a_stopped_server_is_shown_and_the_page_recovers(browser):
     finally:
         page.close()
         srv.stop()
+
+
+# ----------------------------------------------------------------------------- new: the link
+def open_page(browser, url, ready="body[data-ready=true]"):
+    page = browser.new_page(viewport={"width": 1400, "height": 1300})
+    page.set_default_timeout(TIMEOUT)
+    watch = Watch(page)
+    page.goto(url)
+    page.wait_for_selector(ready)
+    return page, watch
+
+
+def test_a_shared_url_restores_function_point_eta_methods_and_paths(server, browser):
+    url = (server.url + "?f=x%5E2%20%2B%203*y%5E2&x=1&y=-0.5&eta=0.2&opt=gd,adam&steps=20"
+           "#explorer")
+    page, watch = open_page(browser, url)
+    try:
+        assert page.input_value("#expr") == "x^2 + 3*y^2"
+        x, y = wait_point(page, 1.0, -0.5)
+        assert number(page, "#out-gy") == pytest.approx(-3.0)
+        assert page.input_value("#eta") == "0.2"
+        checked = page.eval_on_selector_all("#methods input:checked",
+                                            "els => els.map(e => e.value)")
+        assert checked == ["gd", "adam"]
+        page.wait_for_selector("#descent-panel[data-state=done]")
+        paths = page.eval_on_selector_all(
+            "#ov-paths polyline", "els => els.map(e => [e.dataset.method, Number(e.dataset.n)])")
+        assert paths == [["gd", 21], ["adam", 21]]
+        first = page.evaluate("document.getElementById('surface3d').data[7]")
+        assert first["x"][1] == pytest.approx(1 - 0.2 * 2) and first["y"][1] == pytest.approx(
+            -0.5 + 0.2 * 3)
+        watch.check()
+    finally:
+        page.close()
+
+
+def test_copy_link_round_trips_the_state(server, browser):
+    page, watch = open_page(browser, server.url)
+    try:
+        replot(page, lambda: page.select_option("#preset", "saddle"))
+        at(page, 0.5, 0.25)
+        page.fill("#eta", "0.05")
+        page.dispatch_event("#eta", "change")
+        page.click("#copy-link")
+        link = page.input_value("#link-text")
+        assert "preset=saddle" in link and "x=0.5" in link and "eta=0.05" in link
+        assert link.endswith("#explorer")
+        watch.check()
+    finally:
+        page.close()
+    page, watch = open_page(browser, link)
+    try:
+        assert page.input_value("#preset") == "saddle"
+        assert wait_point(page, 0.5, 0.25) == (0.5, 0.25)
+        assert page.input_value("#eta") == "0.05"
+        watch.check()
+    finally:
+        page.close()
+
+
+def test_a_bad_link_says_what_it_could_not_use(server, browser):
+    page, watch = open_page(browser, server.url + "?preset=bowl&x=abc&y=1&opt=newton#walkthrough",
+                            ready="#wt-net-svg .wt-node")
+    try:
+        assert page.get_attribute("#tab-button-walkthrough", "aria-selected") == "true"
+        page.click("#tab-button-explorer")
+        page.wait_for_selector("body[data-ready=true]")
+        note = page.text_content("#note")
+        assert 'x = "abc" is not a number' in note and "unknown methods: newton" in note
+        assert page.input_value("#preset") == "bowl"
+        watch.check()
+    finally:
+        page.close()
+
+
+# ----------------------------------------------------------------------------- new: the player
+def test_descent_player_steps_scrubs_and_plays(page):
+    plot_expression(page, "x^2 + 3*y^2")
+    at(page, 1.6, 1.2)
+    only(page, ["gd", "momentum"])
+    run(page, 0.1, 40)
+    assert page.is_visible("#player")
+    n = lambda: page.eval_on_selector_all(  # noqa: E731
+        "#ov-paths polyline", "els => els.map(e => Number(e.dataset.n))")
+    assert n() == [41, 41]
+    page.eval_on_selector("#scrub", "el => { el.value = 5; el.dispatchEvent(new Event('input')); }")
+    assert n() == [5, 5] and page.text_content("#scrub-val") == "4"
+    page.click("#step-path")
+    assert n() == [6, 6]
+    energy = page.evaluate("document.getElementById('energy').data.map(t => t.y.length)")
+    assert energy == [6, 6]
+    page.click("#play")
+    page.wait_for_function("() => document.getElementById('play').textContent.includes('Play')")
+    assert n() == [41, 41]
+    page.click("#clear")
+    assert page.is_hidden("#player")
+
+
+def test_the_equations_panel(page):
+    text = page.text_content("#equations")
+    assert "w ← w − η∇E" in text and "‖∇F‖ ‖Δr‖ cos θ" in text and "η < 2/λ_max" in text
