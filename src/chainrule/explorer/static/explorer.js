@@ -590,10 +590,11 @@
   function showReadouts() {
     const info = S.info;
     if (!info) return;
-    $("out-f").textContent = fmt(info.f);
-    $("out-gx").textContent = fmt(info.gx);
-    $("out-gy").textContent = fmt(info.gy);
-    $("out-norm").textContent = fmt(info.norm);
+    for (const [id, v] of [["out-f", info.f], ["out-gx", info.gx], ["out-gy", info.gy],
+      ["out-norm", info.norm]]) {
+      $(id).textContent = fmt(v);
+      $(id).dataset.value = String(v);  // the full value, for checks
+    }
     $("out-angle").textContent = info.norm === 0 ? "none (∇F = 0)"
       : info.angle === null ? "not finite" : `${fmt(info.angle, 4)}°`;
     $("out-dir").textContent = fmt(info.directional);
@@ -645,7 +646,7 @@
     try {
       res = await api("/api/taylor", { function: spec(), x, y, eta: lr(), n: 80 });
     } catch (err) {
-      if (!err.offline) $("curv-text").textContent = err.message;
+      if (!err.offline && !err.unavailable) $("curv-text").textContent = err.message;
       return;
     }
     drawTaylor(res);
@@ -662,6 +663,7 @@
   }
 
   function setPoint(x, y, doSettle = true) {
+    if (cr.snap) ({ x, y } = cr.snap(x, y));  // an exported figure knows F on its grid only
     S.pt = { x, y };
     // the point asked for (data-want-*) and, once the reply is drawn, answered (data-x, data-y)
     $("point-panel").dataset.wantX = String(x);
@@ -1165,7 +1167,12 @@
     wire();
     $("dir-val").textContent = "0";
     $("preset").value = "elongated";
-    const q = new URLSearchParams(location.search);
+    if (cr.exported) {
+      document.body.dataset.exported = "true";
+      $("export-caption").textContent = cr.caption;
+      $("export-caption").hidden = false;
+    }
+    const q = cr.initialQuery || new URLSearchParams(location.search);
     const shared = ["preset", "f", "net"].some((k) => q.has(k));
     if (!shared) q.set("preset", "elongated");
     const problems = await restoreState(q);
