@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "train": "chainrule.apps.train",
     "predict": "chainrule.apps.predict",
     "explore": "chainrule.explorer.cli",
+    "export-figure": "chainrule.explorer.export",
     "bench": "chainrule.bench",
 }
 

@@ -24,12 +24,25 @@ def _figure(figsize):
 
 def _save(fig, path):
     path = os.fspath(path)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight", pad_inches=0.08)  # no label clipped
     return path
 
 
 def figure_5_3(panels, path):
-    """Draw the text's Figure 5.3: one panel per problem, plus the error curves.
+    """Draw the text's Figure 5.3 (see :func:`figure_5_3_figure`) and write it to ``path``.
+
+    Returns
+    -------
+    str
+        ``path``.
+    """
+    return _save(figure_5_3_figure(panels), path)
+
+
+def figure_5_3_figure(panels):
+    """The text's Figure 5.3 as a matplotlib ``Figure``: one panel per problem, plus the
+    error curves. One legend above the panels, covering none of them, with one entry per
+    hidden unit (each its own colour).
 
     Parameters
     ----------
@@ -37,39 +50,35 @@ def figure_5_3(panels, path):
         One per problem with ``title``, ``x``, ``t`` (the data), ``grid``, ``fit`` (the
         network's output on ``grid``), ``hidden`` (``len(grid)×H``, the hidden units'
         outputs) and ``errors`` (E at each step).
-    path : str or os.PathLike
-        Where to write the image (the extension picks the format, e.g. ``.png``).
-
-    Returns
-    -------
-    str
-        ``path``.
     """
-    fig = _figure((4.0 * len(panels), 7.0))
+    fig = _figure((4.0 * len(panels), 7.4))
     grid = fig.add_gridspec(2, len(panels), height_ratios=[3, 2])
     for i, p in enumerate(panels):
         ax = fig.add_subplot(grid[0, i])
         for j in range(p["hidden"].shape[1]):
             colour = _HIDDEN_COLOURS[j % len(_HIDDEN_COLOURS)]
             ax.plot(p["grid"], p["hidden"][:, j], "--", lw=1, color=colour,
-                    label="hidden units" if j == 0 else None)
-        ax.plot(p["grid"], p["fit"], "-", lw=2, color="tab:red", label="network")
-        ax.plot(p["x"], p["t"], "o", ms=4, color="tab:blue", label="data")
+                    label=f"hidden unit z{j + 1}")
+        ax.plot(p["grid"], p["fit"], "-", lw=2, color="tab:red", label="network y(x)")
+        ax.plot(p["x"], p["t"], "o", ms=4, color="tab:blue", label="data (x, ŷ)")
         ax.set_title(p["title"])
         ax.set_xlim(-1, 1)
         ax.set_ylim(-1.2, 1.3)
+        ax.set_xticks([-1, -0.5, 0, 0.5, 1], ["−1", "−0.5", "0", "0.5", "1"])
         ax.set_xlabel("x")
         if i == 0:
-            ax.legend(loc="lower left", fontsize="small")
+            handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncols=len(labels),
+               fontsize="small", frameon=False)
     ax = fig.add_subplot(grid[1, :])
     for p in panels:
         ax.plot(np.arange(len(p["errors"])), p["errors"], label=p["title"])
     ax.set_yscale("log")
     ax.set_xlabel("gradient-descent step")
-    ax.set_ylabel("E = ½ Σ (y − t)²")
+    ax.set_ylabel("E = ½ Σ (y − ŷ)²")
     ax.set_title("Error during training")
     ax.legend()
-    return _save(fig, path)
+    return fig
 
 
 def loss_curves(history, path, ylabel="loss"):

@@ -122,8 +122,8 @@ def test_descent_divergence_is_explained(client):
     d = client.post("/api/descent", json=body).json()
     assert d["paths"][0]["status"] == "diverged"
     msg = d["message"]
-    assert "diverged at step" in msg and "2/λ_max" in msg and "0.3333" in msg
-    assert "η = 0.5 is above that bound" in msg
+    assert "diverged at step" in msg and "2/λ_max = 0.3333" in msg
+    assert "η = 0.5 is above the bound" in msg and "|1 − ηλ_max| = 2 > 1" in msg
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
@@ -224,6 +224,7 @@ def test_page_and_assets_are_local(client):
     assert "javascript" in js.headers["content-type"]
     for name in ("tabs.js", "explorer.js", "explorer.css", "index.html"):
         text = (Path(app_module.STATIC) / name).read_text()
+        text = text.replace('"http://www.w3.org/2000/svg"', "")  # a namespace, not a request
         assert "http://" not in text and "https://" not in text, name
 
 
@@ -241,3 +242,23 @@ def test_trusted_hosts():
                     base_url="http://127.0.0.1") as c:
         assert c.get("/api/catalog").status_code == 200
         assert c.get("/api/catalog", headers={"host": "evil.example"}).status_code == 400
+
+
+@pytest.mark.parametrize("path, body, words", [
+    ("/api/descent", {"function": BOWL, "x": 0, "y": 0, "steps": 0},
+     "steps must be at least 1 (got 0)."),
+    ("/api/descent", {"function": BOWL, "x": 0, "y": 0, "steps": 5000},
+     "steps must be at most 1000 (got 5000)."),
+    ("/api/point", {"function": BOWL, "x": "abc", "y": 0},
+     "x must be a finite number (got 'abc')."),
+    ("/api/descent", {"function": BOWL, "x": 0, "y": 0, "lr": 0}, "η (lr) must be at least"),
+    ("/api/surface", {"function": {}}, "function: give exactly one of 'expression' or 'network'"),
+    ("/api/walkthrough/network", {"x": [1], "target": [1], "W1": [[1, "a"]], "b1": [0],
+                                  "W2": [[1]], "b2": [0]},
+     "W1, row 1, column 2 must be a finite number (got 'a')"),
+])  # fmt: skip
+def test_validation_messages_are_in_words(client, path, body, words):
+    r = client.post(path, json=body)
+    assert r.status_code == 422
+    msg = r.json()["error"]
+    assert words in msg and "Input should" not in msg and "body." not in msg, msg

@@ -49,7 +49,7 @@ def page(session, watch):
 
 
 def number(page, selector):
-    return float(page.text_content(selector))
+    return float(page.text_content(selector).rstrip("°"))
 
 
 def wait_point(page, x=None, y=None):
@@ -128,12 +128,16 @@ def test_drag_point_shows_the_gradient_there(page):
     assert number(page, "#out-norm") == pytest.approx(((2 * x) ** 2 + (6 * y) ** 2) ** 0.5,
                                                       rel=1e-5)
     # the blue arrow on the contour points along the gradient
-    ax, ay = page.evaluate("""(() => {
-        const a = document.getElementById('contour').layout.annotations
-            .find((n) => n.name === 'gradient');
-        return [a.x - a.ax, a.y - a.ay]; })()""")
+    ax, ay = arrow_vector(page, "#ov-grad")
     assert ax * (6 * y) - ay * (2 * x) == pytest.approx(0.0, abs=1e-6)
     assert ax * 2 * x + ay * 6 * y > 0
+
+
+def arrow_vector(page, selector):
+    """The data-space vector of an arrow of the contour's overlay (tip minus tail)."""
+    return page.eval_on_selector(selector, """el => {
+        const a = el.dataset.from.split(',').map(Number), b = el.dataset.to.split(',').map(Number);
+        return [b[0] - a[0], b[1] - a[1]]; }""")
 
 
 def test_typed_coordinates_and_directional_derivative(page):
@@ -150,11 +154,12 @@ def test_typed_coordinates_and_directional_derivative(page):
     assert theta == pytest.approx(9.462, abs=1e-3)  # angle between (0, 1) and (2, 12)
     page.wait_for_function("() => document.getElementById('tay-pred').textContent !== ''")
     # the tangent plane on the surface is z = F + ∂F/∂x (X − x) + ∂F/∂y (Y − y) at (1, 2)
+    page.wait_for_selector("#surface3d[data-at='1,2']")
     plane = page.evaluate("(() => { const t = document.getElementById('surface3d').data[1];"
                           " return [t.x, t.y, t.z]; })()")
-    for i, yy in enumerate(plane[1]):
-        for j, xx in enumerate(plane[0]):
-            assert plane[2][i][j] == pytest.approx(13 + 2 * (xx - 1) + 12 * (yy - 2))
+    assert len(plane[0]) == 4 and len(set(plane[0])) == 2
+    for xx, yy, zz in zip(*plane):
+        assert zz == pytest.approx(13 + 2 * (xx - 1) + 12 * (yy - 2))
 
 
 def test_click_on_the_surface_and_gradient_field(page):
@@ -195,10 +200,11 @@ def test_gradient_descent_paths_are_drawn(page):
     page.fill("#steps", "30")
     page.click("#run")
     page.wait_for_selector("#descent-panel[data-state=done]")
-    lengths = page.evaluate(
-        "document.getElementById('contour').data.slice(2).map(t => [t.name, t.x.length])")
-    assert lengths == [["Gradient descent", 31], ["Adam", 31]]
-    xs = page.evaluate("document.getElementById('contour').data[2].x")
+    lengths = page.eval_on_selector_all(
+        "#ov-paths polyline", "els => els.map(e => [e.dataset.method, Number(e.dataset.n),"
+        " e.getAttribute('points').split(' ').length])")
+    assert lengths == [["gd", 31, 31], ["adam", 31, 31]]
+    xs = page.evaluate("document.getElementById('surface3d').data[7].x")
     assert xs[0] == pytest.approx(1.6) and xs[1] == pytest.approx(1.6 - 0.1 * 3.2)
     assert page.evaluate("document.getElementById('surface3d').data.length") == 9
     assert page.evaluate("document.getElementById('energy').data.length") == 2

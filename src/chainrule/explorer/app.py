@@ -17,7 +17,7 @@ import numpy as np
 
 from .._extras import require
 from ..errors import UserError
-from . import compute, descent, schemas
+from . import compute, descent, explain, schemas
 from .functions import PRESETS
 from .network import WEIGHTS, NetworkLandscape
 from .parser import ExpressionError, compile_expression
@@ -35,8 +35,58 @@ DEFAULT_DOMAIN = (-3.0, 3.0, -3.0, 3.0)
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; connect-src 'self'; worker-src 'self' blob:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'none'"
+    "object-src 'none'; base-uri 'none'; form-action 'none'; "
+    # the page may be framed by pages of this machine (Jupyter, VS Code), not by others
+    "frame-ancestors 'self' http://127.0.0.1:* http://localhost:* vscode-webview:"
 )
+
+#: Field names as the page's labels call them, for validation messages.
+FIELD_NAMES = {"lr": "η (lr)", "x": "x", "y": "y", "n": "grid size n", "steps": "steps",
+               "eta": "η", "eta_max": "largest η", "direction": "direction φ"}
+
+
+def _where(loc) -> str:
+    """``('body', 'W1', 0, 2)`` as ``W1, row 1, column 3``; ``('body', 'steps')`` as ``steps``."""
+    parts = [p for p in loc if p != "body"]
+    names = [str(p) for p in parts if isinstance(p, str)]
+    idx = [p for p in parts if isinstance(p, int)]
+    name = FIELD_NAMES.get(names[-1], names[-1]) if names else "the request"
+    if len(idx) == 1:
+        name += f", entry {idx[0] + 1}"
+    elif len(idx) == 2:
+        name += f", row {idx[0] + 1}, column {idx[1] + 1}"
+    elif idx:
+        name += "[" + "][".join(str(i) for i in idx) + "]"
+    return name
+
+
+def human_message(err: dict) -> str:
+    """One pydantic validation error in the words of the page: what, where, what was given."""
+    kind, ctx, got = err.get("type", ""), err.get("ctx") or {}, err.get("input")
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "finite_number"):
+        what = "must be a whole number" if kind.startswith("int") else "must be a finite number"
+    elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        sign = {"greater_than_equal": "at least", "greater_than": "above",
+                "less_than_equal": "at most", "less_than": "below"}[kind]
+        what = f"must be {sign} {next(iter(ctx.values()))}"
+    elif kind == "missing":
+        return f"{_where(err.get('loc', ()))} is missing"
+    elif kind == "extra_forbidden":
+        return f"{_where(err.get('loc', ()))} is not a field of this request"
+    elif kind == "literal_error":
+        what = f"must be one of {ctx.get('expected')}"
+    elif kind in ("too_short", "too_long"):
+        what = (f"needs at least {ctx.get('min_length')} entries" if kind == "too_short"
+                else f"takes at most {ctx.get('max_length')} entries")
+    else:
+        msg = str(err.get("msg", "is not valid"))
+        what = msg[len("Value error, "):] if msg.startswith("Value error, ") else msg
+        if not err.get("loc") or _where(err["loc"]) == "the request":
+            return what
+        return f"{_where(err['loc'])}: {what}"
+    shown = " (it is empty)" if got is None or got == "" else (
+        f" (got {got!r})" if isinstance(got, (int, float, str)) else "")
+    return f"{_where(err.get('loc', ()))} {what}{shown}"
 
 
 def plotly_js_path() -> Path:
@@ -145,19 +195,10 @@ def api_descent(req: schemas.DescentRequest) -> dict:
         f = objective(req.function)
         paths = [descent.run(f, (req.x, req.y), m, req.lr, req.steps) for m in methods]
         curv = compute.curvature(f, req.x, req.y)
+        message = explain.explain(f, paths, req.lr)
     for p in paths:
         for key in ("x", "y", "E"):
             p[key] = compute.finite_or_none(p[key])
-    diverged = [p for p in paths if p["status"] == "diverged"]
-    message = None
-    if diverged:
-        words = [p["message"] for p in diverged] + [curv["text"]]
-        bound = curv["lr_bound"]
-        if bound is not None and req.lr > bound:
-            words.append(f"η = {req.lr:g} is above that bound.")
-        elif bound is not None:
-            words.append(f"η = {req.lr:g} is below it here; the path met larger curvature.")
-        message = " ".join(words)
     return {"paths": paths, "curvature": curv, "message": message, "ms": _ms(t0)}
 
 
@@ -222,11 +263,9 @@ def create_app(allowed_hosts: list[str] | None = None):
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request, exc: RequestValidationError):
-        parts = []
-        for err in exc.errors()[:5]:
-            loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-            parts.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
-        return JSONResponse({"error": "; ".join(parts) or "invalid request", "column": None},
+        parts = [human_message(err) for err in exc.errors()[:5]]
+        text = "; ".join(dict.fromkeys(parts)) or "invalid request"
+        return JSONResponse({"error": text + ".", "column": None},
                             status_code=422)
 
     @app.middleware("http")

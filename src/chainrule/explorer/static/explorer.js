@@ -1,25 +1,38 @@
 // The "Gradient explorer" tab: contour (left) and surface (right) of F, the point and its
 // gradient, descent paths, and the Taylor picture of why η must be small.
-// Every number comes from the server (chainrule); this file only draws.
+// Every number comes from chainrule through window.chainrule.api: the local server, or, in
+// an exported file, the numbers chainrule computed at export time. This file only draws.
+//
+// Speed while dragging: what moves on the contour (the point, its arrows, the descent
+// paths) is an SVG overlay drawn here, so the contour plot itself is redrawn only when the
+// surface changes; on the 3-D view only the few traces that move are updated, directly on
+// the WebGL scene, never re-sending the surface, and no more often than the scene can draw.
 "use strict";
 
 (function () {
-  const api = (path, body) => window.chainrule.api(path, body);
+  const cr = window.chainrule;
+  const api = (path, body) => cr.api(path, body);
   const $ = (id) => document.getElementById(id);
-  const BLUE = "#1f5fd6", RED = "#d62728", TEAL = "#17becf", GREY = "#555";
+  const SVGNS = "http://www.w3.org/2000/svg";
+  const BLUE = "#1f5fd6", RED = "#d62728", TEAL = "#0f9fb0", GREY = "#555";
   const METHOD_COLORS = {
     gd: "#ff7f0e", momentum: "#2ca02c", nesterov: "#9467bd", rmsprop: "#8c564b", adam: "#e377c2",
   };
   const GRID = 100;
-  // Trace indices of the two views (paths follow the fixed traces). On the contour plot the
-  // point and its arrows are layout shapes and annotations: moving them redraws no trace.
-  const C = { contour: 0, field: 1, paths: 2 };
+  const ARROW_PX = 70;     // unit arrow on the contour, in pixels
+  const ARROW_3D = 0.22;   // unit arrow in the 3-D box, as a fraction of the box
+  const C = { contour: 0, field: 1 };
+  // Trace indices of the 3-D view; descent paths follow the fixed traces.
   const D = { surface: 0, plane: 1, drop: 2, floorPoint: 3, floorGrad: 4, point: 5, grad: 6, paths: 7 };
+  const MOVING = [D.plane, D.drop, D.floorPoint, D.floorGrad, D.point, D.grad];
 
   const S = {
-    catalog: null, mode: "function", preset: null, surf: null, domain: null,
-    pt: { x: 0, y: 0 }, info: null, dir: 0, paths: [], trainedFit: null, uirev: 0, plotted: 0,
+    catalog: null, mode: "function", preset: null, surf: null, domain: null, gref: 1,
+    pt: { x: 0, y: 0 }, info: null, dir: 0, eta: 0.1, paths: [], upto: 0, trainedFit: null,
+    uirev: 0, plotted: 0, stale: false,
+    stats: { point: 0, surface3d: 0, contour: 0 },
   };
+  cr.stats = S.stats;  // counters read by bench/explorer_drag.py
 
   // Counts finished re-plots in <body data-plotted>, so scripts driving the page can wait.
   function plotted() {
@@ -29,17 +42,18 @@
 
   // ------------------------------------------------------------------ small helpers
   function fmt(v, digits = 6) {
-    if (v === null || v === undefined) return "not finite";
+    if (v === null || v === undefined || !Number.isFinite(v)) return "not finite";
     if (v === 0) return "0";
     const a = Math.abs(v);
     if (a >= 1e6 || a < 1e-4) return v.toExponential(digits - 1);
     return String(Number(v.toPrecision(digits)));
   }
-  const lr = () => Number(Math.pow(10, Number($("lr").value)).toPrecision(3));
+  const lr = () => S.eta;
   const span = () => {
     const [x0, x1, y0, y1] = S.domain;
     return { x0, x1, y0, y1, sx: x1 - x0, sy: y1 - y0 };
   };
+  const clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
 
   function spec() {
     if (S.mode === "network") {
@@ -92,6 +106,33 @@
     return { values, log: true };
   }
 
+  // The median gradient length on the grid: a proportional arrow that long is drawn unit length.
+  function gradientScale(s) {
+    const norms = [];
+    for (let i = 0; s.gx && i < s.gx.length; i += 4) {
+      for (let j = 0; j < s.gx[i].length; j += 4) {
+        const n = Math.hypot(s.gx[i][j], s.gy[i][j]);
+        if (s.gx[i][j] !== null && s.gy[i][j] !== null && n > 0 && Number.isFinite(n)) norms.push(n);
+      }
+    }
+    norms.sort((a, b) => a - b);
+    return norms.length ? norms[Math.floor(norms.length / 2)] : 1;
+  }
+
+  function clearResults() {
+    // after an error nothing of the previous function stays on screen
+    S.surf = null;
+    S.info = null;
+    S.paths = [];
+    for (const id of ["contour", "surface3d", "energy", "taylor"]) Plotly.purge(id);
+    drawOverlay();
+    for (const id of ["out-f", "out-gx", "out-gy", "out-norm", "out-angle", "out-dir", "out-theta",
+      "tay-pred", "tay-act"]) $(id).textContent = "—";
+    $("curv-text").textContent = "";
+    $("descent-msg").hidden = true;
+    $("player").hidden = true;
+  }
+
   async function plotSurface(useDomain) {
     const body = { function: spec(), n: GRID, gradient: true };
     if (useDomain) {
@@ -102,23 +143,28 @@
     try {
       res = await api("/api/surface", body);
     } catch (err) {
+      if (!err.offline) clearResults();
       showError($("expr-error"), err, S.mode === "function" ? $("expr").value : undefined);
       return false;
     }
     showError($("expr-error"), null);
     S.surf = res;
+    S.gref = gradientScale(res);
     S.domain = res.domain;
     ["xmin", "xmax", "ymin", "ymax"].forEach((k, i) => { $(k).value = fmt(res.domain[i], 4); });
     S.paths = [];
     $("descent-msg").hidden = true;
+    $("player").hidden = true;
     Plotly.purge("energy");
     S.uirev += 1;
+    const notes = [];
     if (res.nonfinite > 0) {
-      $("note").textContent = `F is not finite at ${res.nonfinite} of ${GRID * GRID} grid points ` +
-        "(left blank).";
+      notes.push(`F is not finite at ${res.nonfinite} of ${GRID * GRID} grid points (left blank).`);
     }
+    if (res.zmin !== null && res.zmax === res.zmin) notes.push("F is constant here: ∇F = 0 everywhere.");
+    $("surface-note").textContent = notes.join(" ");
     if (res.network) S.trainedFit = null;
-    drawAll();
+    await drawAll();
     return true;
   }
 
@@ -129,10 +175,45 @@
     return ["x", "y", "F"];
   }
 
-  function floorZ() {
-    const { zmin, zmax } = S.surf;
-    if (zmin === null) return 0;
-    return zmin - 0.6 * Math.max(zmax - zmin, 1e-9);
+  // The 3-D box: the domain, and F's range with a floor just below it. Everything drawn in
+  // the 3-D view is clipped to it, so a diverging path cannot stretch the scene.
+  function box3d() {
+    const { x0, x1, y0, y1 } = span();
+    let lo = S.surf.zmin, hi = S.surf.zmax;
+    if (lo === null) { lo = 0; hi = 1; }
+    if (!(hi - lo > 1e-12 * Math.max(1, Math.abs(hi)))) {  // constant F
+      const h = Math.max(Math.abs(hi) * 0.1, 1);
+      lo -= h;
+      hi += h;
+    }
+    const r = hi - lo;
+    return { lo: [x0, y0, lo - 0.08 * r], hi: [x1, y1, hi + 0.04 * r] };
+  }
+  const floorZ = () => box3d().lo[2];
+
+  // Clip a polyline to a box: kept up to where it first leaves (the crossing point is the
+  // last vertex) or meets a non-finite value. pts: arrays of coordinates.
+  function clipToBox(pts, box) {
+    const out = [];
+    let cut = null;
+    for (let i = 0; i < pts.length; i++) {
+      const p = pts[i];
+      if (p.some((v) => v === null || !Number.isFinite(v))) { cut = i; break; }
+      const inside = p.every((v, a) => v >= box.lo[a] && v <= box.hi[a]);
+      if (inside) { out.push(p); continue; }
+      if (out.length) {
+        const q = out[out.length - 1];
+        let t = 1;
+        p.forEach((v, a) => {
+          if (v > box.hi[a]) t = Math.min(t, (box.hi[a] - q[a]) / (v - q[a]));
+          if (v < box.lo[a]) t = Math.min(t, (box.lo[a] - q[a]) / (v - q[a]));
+        });
+        out.push(p.map((v, a) => q[a] + t * (v - q[a])));
+      }
+      cut = i;
+      break;
+    }
+    return { pts: out, cut };
   }
 
   // Arrows of ∇F on a coarse subgrid, their lengths growing like sqrt(|∇F|).
@@ -149,11 +230,11 @@
           if (gx !== null && gy !== null) gmax = Math.max(gmax, Math.hypot(gx, gy));
         }
       }
-      for (let i = 0; gmax > 0 && i < s.y.length; i += k) {
+      for (let i = 0; gmax > 0 && Number.isFinite(gmax) && i < s.y.length; i += k) {
         for (let j = 0; j < s.x.length; j += k) {
           const gx = s.gx[i][j], gy = s.gy[i][j];
           const n = gx === null || gy === null ? 0 : Math.hypot(gx, gy);
-          if (!(n > 0)) continue;
+          if (!(n > 0) || !Number.isFinite(n)) continue;
           const len = 0.8 * cell * Math.sqrt(n / gmax);
           xs.push(s.x[j], s.x[j] + (len * gx) / n, null);
           ys.push(s.y[i], s.y[i] + (len * gy) / n, null);
@@ -168,182 +249,396 @@
     };
   }
 
-  // ------------------------------------------------------------------ point-dependent traces
-  // The point asked for is S.pt; S.info is the server's latest answer, which may lag a
-  // little behind while dragging. Arrows start where the answer was computed.
-  function pointGeometry() {
-    const { x, y } = S.pt;
-    const info = S.info;
-    const { sx, sy } = span();
-    const L = 0.12 * Math.max(sx, sy);
-    const g = info && info.norm ? { x: info.gx / info.norm, y: info.gy / info.norm } : null;
-    const u = { x: Math.cos((S.dir * Math.PI) / 180), y: Math.sin((S.dir * Math.PI) / 180) };
-    return { x, y, info, L, g, u };
+  // Arrow length as a multiple of the unit length: 1, or ‖∇F‖ over the grid's median.
+  function lengthFactor(norm) {
+    if ($("arrow-len").value !== "proportional") return 1;
+    return clamp(norm / S.gref, 0.08, 3);
   }
 
-  function arrow(name, x0, y0, x1, y1, color, width) {
+  // ------------------------------------------------------------------ the contour overlay
+  function overlay() {
+    let svg = $("contour-overlay");
+    if (svg) return svg;
+    svg = document.createElementNS(SVGNS, "svg");
+    svg.id = "contour-overlay";
+    svg.setAttribute("class", "overlay");
+    svg.setAttribute("aria-hidden", "true");
+    const head = (id, color) => `<marker id="${id}" viewBox="0 0 10 10" refX="8" refY="5"
+      markerWidth="5" markerHeight="5" orient="auto-start-reverse" markerUnits="strokeWidth">
+      <path d="M0,0 L10,5 L0,10 z" fill="${color}"/></marker>`;
+    svg.innerHTML = `<defs>${head("head-blue", BLUE)}${head("head-teal", TEAL)}
+      ${head("head-grey", GREY)}<clipPath id="ov-clip"><rect id="ov-clip-rect"/></clipPath></defs>
+      <g clip-path="url(#ov-clip)"><g id="ov-paths"></g>
+      <line id="ov-step" stroke="${GREY}" stroke-width="2" stroke-dasharray="4 3"
+        marker-end="url(#head-grey)"/>
+      <line id="ov-dir" stroke="${TEAL}" stroke-width="2.5" marker-end="url(#head-teal)"/>
+      <line id="ov-grad" stroke="${BLUE}" stroke-width="3.5" marker-end="url(#head-blue)"/>
+      <circle id="ov-point" r="6.5" fill="${RED}" stroke="#fff" stroke-width="1.5"/></g>`;
+    $("contour").parentElement.appendChild(svg);
+    return svg;
+  }
+
+  function axes() {
+    const gd = $("contour"), fl = gd._fullLayout;
+    if (!S.surf || !fl || !fl.xaxis || !fl.xaxis._length) return null;
+    const xa = fl.xaxis, ya = fl.yaxis;
     return {
-      name, x: x1, y: y1, ax: x0, ay: y0, xref: "x", yref: "y", axref: "x", ayref: "y",
-      text: "", showarrow: true, arrowhead: 2, arrowsize: 1.1, arrowwidth: width, arrowcolor: color,
-      visible: x0 !== x1 || y0 !== y1,
+      xa, ya,
+      px: (x) => xa._offset + xa.d2p(x), py: (y) => ya._offset + ya.d2p(y),
+      kx: xa._length / (xa.range[1] - xa.range[0]), ky: ya._length / (ya.range[1] - ya.range[0]),
     };
   }
 
-  function contourOverlay() {
-    const { x, y, info, L, g, u } = pointGeometry();
-    const ok = info && info.finite && g;
-    const eta = lr();
-    const annotations = [arrow("direction", x, y, x + L * u.x, y + L * u.y, TEAL, 2)];
-    const shapes = [];
+  function setLine(el, a, x0, y0, x1, y1) {
+    const show = a && [x0, y0, x1, y1].every(Number.isFinite) && (x0 !== x1 || y0 !== y1);
+    el.style.display = show ? "" : "none";
+    if (!show) return;
+    el.setAttribute("x1", a.px(x0)); el.setAttribute("y1", a.py(y0));
+    el.setAttribute("x2", a.px(x1)); el.setAttribute("y2", a.py(y1));
+    el.dataset.from = `${x0},${y0}`;
+    el.dataset.to = `${x1},${y1}`;
+  }
+
+  // A data-space vector (vx, vy) scaled to `pixels` on screen, shortened to stay in the box.
+  function screenArrow(a, x, y, vx, vy, pixels) {
+    const n = Math.hypot(vx * a.kx, vy * a.ky);
+    if (!(n > 0) || !Number.isFinite(n)) return [x, y];
+    let t = pixels / n;
+    const { x0, x1, y0, y1 } = span();
+    if (vx > 0) t = Math.min(t, (x1 - x) / vx); else if (vx < 0) t = Math.min(t, (x0 - x) / vx);
+    if (vy > 0) t = Math.min(t, (y1 - y) / vy); else if (vy < 0) t = Math.min(t, (y0 - y) / vy);
+    t = Math.max(t, 0);
+    return [x + t * vx, y + t * vy];
+  }
+
+  function drawOverlay() {
+    const svg = overlay();
+    const a = axes();
+    const gd = $("contour");
+    svg.style.display = a ? "" : "none";
+    if (!a) return;
+    Object.assign(svg.style, { left: `${gd.offsetLeft}px`, top: `${gd.offsetTop}px`,
+      width: `${gd.offsetWidth}px`, height: `${gd.offsetHeight}px` });
+    const r = $("ov-clip-rect");
+    r.setAttribute("x", a.xa._offset); r.setAttribute("y", a.ya._offset);
+    r.setAttribute("width", a.xa._length); r.setAttribute("height", a.ya._length);
+    const { x, y } = S.pt, info = S.info;
+    const pt = $("ov-point");
+    pt.setAttribute("cx", a.px(x));
+    pt.setAttribute("cy", a.py(y));
+    pt.dataset.x = String(x);
+    pt.dataset.y = String(y);
+    const phi = (S.dir * Math.PI) / 180;
+    setLine($("ov-dir"), a, x, y, ...screenArrow(a, x, y, Math.cos(phi), Math.sin(phi), ARROW_PX));
+    const ok = info && info.finite && info.norm > 0 && !S.stale;
     if (ok) {
-      const sx = info.x - eta * info.gx, sy = info.y - eta * info.gy;
-      shapes.push({ name: "step", type: "line", x0: info.x, y0: info.y, x1: sx, y1: sy,
-        line: { color: GREY, width: 1.5, dash: "dot" } });
-      annotations.push(arrow("gradient", info.x, info.y, info.x + L * g.x, info.y + L * g.y, BLUE, 3));
+      const eta = lr();
+      setLine($("ov-step"), a, info.x, info.y, info.x - eta * info.gx, info.y - eta * info.gy);
+      setLine($("ov-grad"), a, info.x, info.y, ...screenArrow(a, info.x, info.y, info.gx, info.gy,
+        ARROW_PX * lengthFactor(info.norm)));
+    } else {
+      setLine($("ov-step"), null);
+      setLine($("ov-grad"), null);
     }
-    shapes.push({ name: "point", type: "circle", xref: "x", yref: "y", xsizemode: "pixel",
-      ysizemode: "pixel", xanchor: x, yanchor: y, x0: -7, x1: 7, y0: -7, y1: 7,
-      fillcolor: RED, line: { color: "#fff", width: 1.5 } });
-    return { shapes, annotations };
+    drawOverlayPaths(a);
+    S.stats.contour += 1;
+  }
+
+  function drawOverlayPaths(a) {
+    const g = $("ov-paths");
+    const { x0, x1, y0, y1, sx, sy } = span();
+    // a margin around the view, so a clipped line still runs to the edge
+    const box = { lo: [x0 - sx, y0 - sy], hi: [x1 + sx, y1 + sy] };
+    const lines = S.paths.map((p) => {
+      const k = Math.min(S.upto, p.x.length);
+      const { pts } = clipToBox(p.x.slice(0, k).map((v, i) => [v, p.y[i]]), box);
+      const el = document.createElementNS(SVGNS, "polyline");
+      el.setAttribute("points", pts.map(([u, v]) => `${a.px(u).toFixed(1)},${a.py(v).toFixed(1)}`).join(" "));
+      el.setAttribute("fill", "none");
+      el.setAttribute("stroke", METHOD_COLORS[p.method]);
+      el.setAttribute("stroke-width", "2");
+      el.setAttribute("stroke-linejoin", "round");
+      el.dataset.method = p.method;
+      el.dataset.n = String(k);
+      const dots = document.createElementNS(SVGNS, "g");
+      dots.setAttribute("fill", METHOD_COLORS[p.method]);
+      if (pts.length <= 300) {
+        for (const [u, v] of pts) {
+          const c = document.createElementNS(SVGNS, "circle");
+          c.setAttribute("cx", a.px(u).toFixed(1));
+          c.setAttribute("cy", a.py(v).toFixed(1));
+          c.setAttribute("r", "2.2");
+          dots.appendChild(c);
+        }
+      }
+      return [el, dots];
+    });
+    g.replaceChildren(...lines.flat());
+  }
+
+  // ------------------------------------------------------------------ the 3-D view
+  // Positions in the 3-D box as fractions 0..1 of each axis: the scene is a cube on screen,
+  // so arrow heads and lengths are drawn there and mapped back.
+  function toUnit(p, box) { return p.map((v, a) => (v - box.lo[a]) / (box.hi[a] - box.lo[a])); }
+  function fromUnit(q, box) { return q.map((v, a) => box.lo[a] + v * (box.hi[a] - box.lo[a])); }
+
+  // Line segments of an arrow from p (data) along the data-space vector v, `len` long in the
+  // unit box, shortened to stay in it, with a head in the plane through v normal to `normal`.
+  // Always six vertices (tail, tip, gap, barb, tip, barb), so the trace's length is fixed.
+  function arrow3d(p, v, len, normal, box) {
+    const P = toUnit(p, box);
+    const d0 = v.map((c, a) => c / (box.hi[a] - box.lo[a]));
+    const n = Math.hypot(...d0);
+    if (!(n > 0) || !Number.isFinite(n) || !(len > 0)) {
+      return { x: Array(6).fill(p[0]), y: Array(6).fill(p[1]), z: Array(6).fill(p[2]) };
+    }
+    const d = d0.map((c) => c / n);
+    let t = len;
+    d.forEach((c, a) => {
+      if (c > 0) t = Math.min(t, (1 - P[a]) / c);
+      if (c < 0) t = Math.min(t, -P[a] / c);
+    });
+    t = Math.max(t, 0);
+    const T = P.map((c, a) => c + t * d[a]);
+    let perp = [normal[1] * d[2] - normal[2] * d[1], normal[2] * d[0] - normal[0] * d[2],
+      normal[0] * d[1] - normal[1] * d[0]];
+    const pn = Math.hypot(...perp) || 1;
+    perp = perp.map((c) => c / pn);
+    const h = Math.min(0.05, 0.45 * t);
+    const barb = (s) => T.map((c, a) => c - h * d[a] + s * 0.5 * h * perp[a]);
+    const pts = [P, T, null, barb(1), T, barb(-1)].map((q) => (q ? fromUnit(q, box) : [null, null, null]));
+    return { x: pts.map((q) => q[0]), y: pts.map((q) => q[1]), z: pts.map((q) => q[2]) };
   }
 
   function surfacePointTraces() {
-    const { info, L, g } = pointGeometry();
-    const z0 = floorZ();
-    const ok = info && info.finite;
-    const x = info ? info.x : S.pt.x, y = info ? info.y : S.pt.y;  // F is known there
-    const f = ok ? info.f : z0;
+    const info = S.info;
+    const box = box3d(), z0 = box.lo[2];
+    const ok = info && info.finite && !S.stale;
+    const x = ok ? info.x : S.pt.x, y = ok ? info.y : S.pt.y;
+    const f = ok ? clamp(info.f, box.lo[2], box.hi[2]) : z0;
+    const lift = 0.012 * (box.hi[2] - box.lo[2]);  // the black point sits just above the surface
+    const grad = ok && info.norm > 0;
+    const len = grad ? ARROW_3D * lengthFactor(info.norm) : 0;
+    const g = grad ? [info.gx / info.norm, info.gy / info.norm] : [0, 0];
+    const floor = arrow3d([x, y, z0], [g[0], g[1], 0], len, [0, 0, 1], box);
+    // along the surface: one unit sideways along ∇F/‖∇F‖ rises by ‖∇F‖
+    const rise = arrow3d([x, y, f], [g[0], g[1], grad ? info.norm : 0], len,
+      [-g[1], g[0], 0], box);
+    // the tangent plane, kept small enough to stay near the box
     const { sx, sy } = span();
-    const sz = S.surf.zmax === null ? 1 : Math.max(S.surf.zmax - z0, 1e-9);
-    let tip = { x, y, z: f };
-    if (ok && g) {
-      const n = Math.hypot(g.x / sx, g.y / sy, info.norm / sz);
-      const t = 0.25 / n;
-      tip = { x: x + t * g.x, y: y + t * g.y, z: f + t * info.norm };
+    let hx = 0.15 * sx, hy = 0.15 * sy;
+    if (ok) {
+      const dz = Math.abs(info.gx) * hx + Math.abs(info.gy) * hy;
+      const room = 0.3 * (box.hi[2] - box.lo[2]);
+      if (dz > room) { hx *= room / dz; hy *= room / dz; }
     }
-    const line3 = (xs, ys, zs, color, width, extra) => Object.assign({
-      type: "scatter3d", mode: "lines", x: xs, y: ys, z: zs, hoverinfo: "skip",
-      line: { color, width }, showlegend: false,
+    const px = [x - hx, x + hx, x + hx, x - hx], py = [y - hy, y - hy, y + hy, y + hy];
+    const pz = ok ? px.map((u, i) => f + info.gx * (u - x) + info.gy * (py[i] - y)) : [z0, z0, z0, z0];
+    const line3 = (t, color, width, extra) => Object.assign({
+      type: "scatter3d", mode: "lines", x: t.x, y: t.y, z: t.z, hoverinfo: "skip",
+      line: { color, width }, showlegend: false, connectgaps: false,
     }, extra || {});
-    const h = { x: 0.15 * sx, y: 0.15 * sy };
-    const plane = ok ? {
-      x: [x - h.x, x + h.x], y: [y - h.y, y + h.y],
-      z: [[-1, 1], [-1, 1]].map((r, i) => r.map((s, j) =>
-        f + info.gx * (j ? h.x : -h.x) + info.gy * (i ? h.y : -h.y))),
-    } : { x: [x, x], y: [y, y], z: [[null, null], [null, null]] };
+    const dot = (z, color, size) => ({ type: "scatter3d", mode: "markers", x: [x], y: [y], z: [z],
+      hoverinfo: "skip", showlegend: false, marker: { color, size, line: { color: "#fff", width: 2 } } });
     return [
-      { type: "surface", x: plane.x, y: plane.y, z: plane.z, opacity: 0.55, showscale: false,
-        colorscale: [[0, "#9ec5ff"], [1, "#9ec5ff"]], hoverinfo: "skip",
-        visible: $("show-plane").checked, name: "tangent plane" },
-      line3([x, x], [y, y], [z0, f], GREY, 2, { line: { color: GREY, width: 2, dash: "dash" } }),
-      { type: "scatter3d", mode: "markers", x: [x], y: [y], z: [z0], hoverinfo: "skip",
-        marker: { color: RED, size: 7 }, showlegend: false },
-      line3([x, ok && g ? x + 1.6 * L * g.x : x], [y, ok && g ? y + 1.6 * L * g.y : y], [z0, z0], BLUE, 6),
-      { type: "scatter3d", mode: "markers", x: [x], y: [y], z: [f], hoverinfo: "skip",
-        marker: { color: "#000", size: 6 }, showlegend: false },
-      line3([x, tip.x], [y, tip.y], [f, tip.z], BLUE, 8),
+      { type: "mesh3d", x: px, y: py, z: pz, i: [0, 0], j: [1, 2], k: [2, 3], opacity: 0.35,
+        color: "#9ec5ff", hoverinfo: "skip", flatshading: true, name: "tangent plane",
+        visible: $("show-plane").checked && Boolean(ok) },
+      line3({ x: [x, x], y: [y, y], z: [z0, f] }, GREY, 2, { line: { color: GREY, width: 2, dash: "dash" } }),
+      dot(z0, RED, 5),
+      line3(floor, BLUE, 8),
+      dot(f + lift, "#000", 8),
+      line3(rise, BLUE, 7),
     ];
   }
 
-  function pathTraces(three, upto) {
+  function pathTraces3d() {
+    const box = box3d();
     return S.paths.map((p) => {
-      const k = upto === undefined ? p.x.length : Math.min(upto, p.x.length);
-      const t = {
-        x: p.x.slice(0, k), y: p.y.slice(0, k), name: p.label, hoverinfo: "skip",
-        line: { color: METHOD_COLORS[p.method], width: three ? 5 : 2 }, showlegend: false,
+      const k = Math.min(S.upto, p.x.length);
+      const { pts, cut } = clipToBox(p.x.slice(0, k).map((v, i) => [v, p.y[i], p.E[i]]), box);
+      p.cut3d = cut;
+      const keep = pts.length ? pts : [[null, null, null]];
+      return {
+        type: "scatter3d", mode: "lines", name: p.label, hoverinfo: "skip", showlegend: false,
+        x: keep.map((q) => q[0]), y: keep.map((q) => q[1]), z: keep.map((q) => q[2]),
+        line: { color: METHOD_COLORS[p.method], width: 5 },
       };
-      if (three) return Object.assign(t, { type: "scatter3d", mode: "lines", z: p.E.slice(0, k) });
-      return Object.assign(t, { type: "scatter", mode: "lines+markers",
-        marker: { size: 4, color: METHOD_COLORS[p.method] } });
+    });
+  }
+
+  // Update traces of the 3-D scene in place: the changed traces' WebGL objects only (Plotly's
+  // restyle would recompute and re-upload the surface too). Falls back to restyle when the
+  // scene is not ready or a trace's visibility changes.
+  function update3d(indices, traces) {
+    const gd = $("surface3d");
+    const fl = gd._fullLayout;
+    const scene = fl && fl.scene && fl.scene._scene;
+    let direct = Boolean(scene && scene.glplot && gd._fullData);
+    for (let k = 0; direct && k < indices.length; k++) {
+      const fd = gd._fullData[indices[k]];
+      const want = traces[k].visible === undefined ? true : traces[k].visible;
+      direct = Boolean(fd && fd.type === traces[k].type && fd.visible === want &&
+        (want !== true || scene.traces[fd.uid]));
+    }
+    if (!direct) {
+      return Plotly.restyle(gd, {
+        x: traces.map((t) => t.x), y: traces.map((t) => t.y), z: traces.map((t) => t.z),
+        visible: traces.map((t) => (t.visible === undefined ? true : t.visible)),
+      }, indices);
+    }
+    indices.forEach((i, k) => {
+      const t = traces[k], fd = gd._fullData[i];
+      for (const key of ["x", "y", "z"]) {
+        gd.data[i][key] = t[key];
+        fd[key] = t[key];
+      }
+      fd._length = t.x.length;
+      if (fd.visible === true) scene.traces[fd.uid].update(fd);
+    });
+    scene.glplot.redraw();
+    return Promise.resolve();
+  }
+
+  // The 3-D view follows the latest state as fast as it can draw: without a GPU a frame of
+  // the scene can take a few hundred ms, so after a slow frame it waits twice as long
+  // before the next, and the contour and readouts keep their pace meanwhile.
+  const view3d = { dirty: false, busy: false, notBefore: 0 };
+  function schedule3d() {
+    view3d.dirty = true;
+    if (!view3d.busy) requestAnimationFrame(tick3d);
+  }
+  function tick3d() {
+    if (!view3d.dirty || !S.surf || !$("surface3d")._fullData) return;
+    const now = performance.now();
+    if (now < view3d.notBefore) {
+      view3d.busy = true;
+      setTimeout(() => { view3d.busy = false; requestAnimationFrame(tick3d); }, view3d.notBefore - now);
+      return;
+    }
+    view3d.dirty = false;
+    view3d.busy = true;
+    const t0 = performance.now();
+    const traces = surfacePointTraces();
+    const at = S.info && !S.stale ? `${S.info.x},${S.info.y}` : "";
+    update3d(MOVING, traces).then(() => {
+      S.stats.surface3d += 1;
+      $("surface3d").dataset.at = at;  // the point the 3-D view shows (tests wait on it)
+      requestAnimationFrame(() => {
+        const cost = performance.now() - t0;
+        view3d.notBefore = cost > 50 ? performance.now() + 2 * cost : 0;
+        view3d.busy = false;
+        if (view3d.dirty) requestAnimationFrame(tick3d);
+      });
     });
   }
 
   // ------------------------------------------------------------------ drawing
-  function drawAll(upto) {
+  async function drawAll() {
     const s = S.surf;
     const [tx, ty, tz] = axisTitles();
     const colour = colourValues(s.z, s.zmin, s.zmax);
     const cbar = { title: { text: colour.log ? "log₁₀(1+F−min)" : tz }, thickness: 12 };
+    const constant = s.zmin !== null && s.zmax === s.zmin;
     const contour = {
       type: "contour", x: s.x, y: s.y, z: colour.values, customdata: s.z,
       colorscale: "Viridis", ncontours: 30, colorbar: cbar, line: { width: 0.5 },
+      showscale: !constant,
       hovertemplate: `${tx}=%{x:.3f}<br>${ty}=%{y:.3f}<br>${tz}=%{customdata:.4g}<extra></extra>`,
     };
     const { x0, x1, y0, y1 } = span();
     const equal = S.mode === "function";
-    Plotly.react("contour", [contour, fieldTrace(), ...pathTraces(false, upto)], {
-      ...contourOverlay(),
+    const narrow = window.innerWidth < 600;
+    const p1 = Plotly.react("contour", [contour, fieldTrace()], {
       margin: { l: 50, r: 10, t: 10, b: 40 }, dragmode: false, hovermode: "closest",
       uirevision: S.uirev,
       xaxis: { range: [x0, x1], title: { text: tx }, constrain: "domain" },
       yaxis: equal ? { range: [y0, y1], title: { text: ty }, scaleanchor: "x", constrain: "domain" }
         : { range: [y0, y1], title: { text: ty } },
-    }, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["zoom2d", "pan2d", "select2d", "lasso2d", "autoScale2d"] });
+    }, cr.plotConfig({ modeBarButtonsToRemove: ["zoom2d", "pan2d", "autoScale2d"],
+      displayModeBar: narrow ? false : "hover" }));
 
+    const box = box3d();
     const surface = {
       type: "surface", x: s.x, y: s.y, z: s.z, surfacecolor: colour.values, colorscale: "Viridis",
-      showscale: false, opacity: 0.75,
+      showscale: false, opacity: 0.68,
       contours: { z: { show: true, usecolormap: true, width: 1, project: { z: true } } },
       hovertemplate: `${tx}=%{x:.3f}<br>${ty}=%{y:.3f}<br>${tz}=%{z:.4g}<extra></extra>`,
     };
-    const z0 = floorZ();
-    Plotly.react("surface3d", [surface, ...surfacePointTraces(), ...pathTraces(true, upto)], {
+    if (constant) Object.assign(surface, { cmin: s.zmin - 1, cmax: s.zmax + 1, contours: {} });
+    const p2 = Plotly.react("surface3d", [surface, ...surfacePointTraces(), ...pathTraces3d()], {
       margin: { l: 0, r: 0, t: 0, b: 0 }, uirevision: S.uirev,
       scene: {
         aspectmode: "cube",
-        xaxis: { range: [x0, x1], title: { text: tx } },
-        yaxis: { range: [y0, y1], title: { text: ty } },
-        zaxis: { range: [z0, s.zmax === null ? 1 : s.zmax], title: { text: tz } },
-        camera: { eye: { x: -1.6, y: -1.7, z: 0.75 } },
+        xaxis: { range: [box.lo[0], box.hi[0]], title: { text: tx } },
+        yaxis: { range: [box.lo[1], box.hi[1]], title: { text: ty } },
+        zaxis: { range: [box.lo[2], box.hi[2]], title: { text: tz } },
+        camera: { eye: { x: -1.25, y: -1.45, z: 1.3 } },
       },
-    }, { displaylogo: false, responsive: true });
+    }, cr.plotConfig({ plotGlPixelRatio: 1, displayModeBar: narrow ? false : "hover" }));
     drawFitBase();
+    await Promise.all([p1, p2]);
+    drawOverlay();
   }
 
   function redrawPoint() {
     if (!S.surf) return;
-    Plotly.relayout("contour", contourOverlay());
-    redrawSurfacePoint();
+    drawOverlay();
+    schedule3d();
   }
-
-  // The 3-D scene redraws slowly without a GPU, so its updates are coalesced: while one is
-  // being drawn, only the latest request waits.
-  const redrawSurfacePoint = latest(async () => {
-    if (!S.surf) return;
-    const d = surfacePointTraces();
-    await Plotly.restyle("surface3d", {
-      x: d.map((t) => t.x), y: d.map((t) => t.y), z: d.map((t) => t.z),
-      visible: d.map((t, i) => (i === 0 ? $("show-plane").checked : true)),
-    }, [D.plane, D.drop, D.floorPoint, D.floorGrad, D.point, D.grad]);
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  });
 
   function showReadouts() {
     const info = S.info;
     if (!info) return;
-    $("out-f").textContent = fmt(info.f);
-    $("out-gx").textContent = fmt(info.gx);
-    $("out-gy").textContent = fmt(info.gy);
-    $("out-norm").textContent = fmt(info.norm);
-    $("out-angle").textContent = info.angle === null ? "not finite" : `${fmt(info.angle, 4)}°`;
+    for (const [id, v] of [["out-f", info.f], ["out-gx", info.gx], ["out-gy", info.gy],
+      ["out-norm", info.norm]]) {
+      $(id).textContent = fmt(v);
+      $(id).dataset.value = String(v);  // the full value, for checks
+    }
+    $("out-angle").textContent = info.norm === 0 ? "none (∇F = 0)"
+      : info.angle === null ? "not finite" : `${fmt(info.angle, 4)}°`;
     $("out-dir").textContent = fmt(info.directional);
-    $("out-theta").textContent = info.theta === null ? "undefined" : fmt(info.theta, 4);
+    $("out-theta").textContent = info.theta === null ? "not defined, as ∇F = 0"
+      : `${fmt(info.theta, 4)}°`;
     showError($("point-msg"), info.message ? { message: info.message } : null);
     if (info.fit) drawFit(info.fit);
   }
 
+  function announce() {
+    const info = S.info;
+    if (!info) return;
+    const [tx, ty, tz] = axisTitles();
+    $("point-live").textContent = `At ${tx} = ${fmt(info.x, 4)}, ${ty} = ${fmt(info.y, 4)}: ` +
+      `${tz} = ${fmt(info.f, 4)}, gradient (${fmt(info.gx, 4)}, ${fmt(info.gy, 4)}), ` +
+      `length ${fmt(info.norm, 4)}.`;
+  }
+
+  function markStale(stale) {
+    S.stale = stale;
+    $("point-panel").classList.toggle("stale", stale);
+  }
+
   // ------------------------------------------------------------------ the point
   const fetchPoint = latest(async (x, y) => {
+    let info;
     try {
-      S.info = await api("/api/point", { function: spec(), x, y, direction: S.dir });
+      info = await api("/api/point", { function: spec(), x, y, direction: S.dir });
     } catch (err) {
-      showError($("point-msg"), err);
+      if (err.offline) {
+        markStale(true);
+        redrawPoint();
+      } else {
+        showError($("point-msg"), err);
+      }
       return;
     }
+    markStale(false);
+    S.info = info;
     showReadouts();
     redrawPoint();
-    $("point-panel").dataset.x = String(S.info.x);
-    $("point-panel").dataset.y = String(S.info.y);
+    S.stats.point += 1;
+    $("point-panel").dataset.x = String(info.x);
+    $("point-panel").dataset.y = String(info.y);
   });
 
   const fetchTaylor = latest(async (x, y) => {
@@ -351,81 +646,148 @@
     try {
       res = await api("/api/taylor", { function: spec(), x, y, eta: lr(), n: 80 });
     } catch (err) {
-      $("curv-text").textContent = err.message;
+      if (!err.offline && !err.unavailable) $("curv-text").textContent = err.message;
       return;
     }
     drawTaylor(res);
   });
 
-  function setPoint(x, y, settle = true) {
+  let settleTimer = null;
+  function settle() {
+    clearTimeout(settleTimer);
+    settleTimer = setTimeout(async () => {
+      await fetchTaylor(S.pt.x, S.pt.y);
+      announce();
+      saveState();
+    }, 250);
+  }
+
+  function setPoint(x, y, doSettle = true) {
+    if (cr.snap) ({ x, y } = cr.snap(x, y));  // an exported figure knows F on its grid only
     S.pt = { x, y };
     // the point asked for (data-want-*) and, once the reply is drawn, answered (data-x, data-y)
     $("point-panel").dataset.wantX = String(x);
     $("point-panel").dataset.wantY = String(y);
     $("px").value = fmt(x, 5);
     $("py").value = fmt(y, 5);
-    if (S.surf) Plotly.relayout("contour", contourOverlay());
+    if (S.surf) drawOverlay();
     fetchPoint(x, y);
-    if (settle) fetchTaylor(x, y);
+    if (doSettle) settle();
   }
 
-  function toData(gd, e, clamp) {
+  // One step of gradient descent from the point: w ← w − η∇F, then the arrow is drawn there.
+  function oneStep() {
+    const info = S.info;
+    if (!info || !info.finite || S.stale) return;
+    setPoint(info.x - lr() * info.gx, info.y - lr() * info.gy);
+  }
+
+  function toData(gd, e, doClamp) {
     const fl = gd._fullLayout;
-    if (!fl || !fl.xaxis) return null;
+    if (!S.surf || !fl || !fl.xaxis) return null;
     const xa = fl.xaxis, ya = fl.yaxis, rect = gd.getBoundingClientRect();
     let px = e.clientX - rect.left - xa._offset, py = e.clientY - rect.top - ya._offset;
     const inside = px >= 0 && px <= xa._length && py >= 0 && py <= ya._length;
-    if (!inside && !clamp) return null;
-    px = Math.min(Math.max(px, 0), xa._length);
-    py = Math.min(Math.max(py, 0), ya._length);
+    if (!inside && !doClamp) return null;
+    px = clamp(px, 0, xa._length);
+    py = clamp(py, 0, ya._length);
     return { x: xa.p2d(px), y: ya.p2d(py) };
   }
 
   function enableDragging() {
     const gd = $("contour");
-    let dragging = false;
-    // Plotly's own drag (zoom, pan) is switched off; the point follows the mouse instead.
+    let dragging = null, pending = null, frame = 0;
+    // Pointer moves are coalesced to one update per animation frame.
+    const flush = () => {
+      frame = 0;
+      if (pending) setPoint(pending.x, pending.y, false);
+      pending = null;
+    };
+    // Plotly's own drag (zoom, pan) is switched off; the point follows the pointer instead.
     gd.addEventListener("mousedown", (e) => { if (toData(gd, e)) e.stopPropagation(); }, true);
+    gd.addEventListener("touchstart", (e) => { if (e.cancelable) e.preventDefault(); }, { passive: false });
     gd.addEventListener("pointerdown", (e) => {
       if (e.button !== 0) return;
       const p = toData(gd, e);
       if (!p) return;
-      dragging = true;
+      dragging = e.pointerId;
+      try { gd.setPointerCapture(e.pointerId); } catch (err) { /* not capturable */ }
       e.preventDefault();
       e.stopPropagation();
+      gd.focus({ preventScroll: true });
       setPoint(p.x, p.y, false);
     }, true);
-    window.addEventListener("pointermove", (e) => {
-      if (!dragging) return;
+    const move = (e) => {
+      if (dragging !== e.pointerId) return;
       const p = toData(gd, e, true);
-      if (p) setPoint(p.x, p.y, false);
-    });
-    window.addEventListener("pointerup", () => {
-      if (!dragging) return;
-      dragging = false;
-      fetchTaylor(S.pt.x, S.pt.y);
-    });
+      if (!p) return;
+      pending = p;
+      if (!frame) frame = requestAnimationFrame(flush);
+    };
+    const up = (e) => {
+      if (dragging !== e.pointerId) return;
+      dragging = null;
+      if (frame) { cancelAnimationFrame(frame); flush(); }
+      settle();
+    };
+    gd.addEventListener("pointermove", move);
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", up);
+    window.addEventListener("pointercancel", up);
     $("surface3d").on("plotly_click", (ev) => {
       const p = ev.points && ev.points[0];
       if (p && p.curveNumber === D.surface) setPoint(p.x, p.y);
     });
+    $("contour").on("plotly_afterplot", drawOverlay);
+  }
+
+  // Arrow keys move the point by 1% of the view (Shift: 10%); Enter takes one step −η∇F.
+  function onPlotKey(e) {
+    if (!S.surf) return;
+    const d = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] }[e.key];
+    if (d) {
+      e.preventDefault();
+      const { x0, x1, y0, y1, sx, sy } = span();
+      const f = e.shiftKey ? 0.1 : 0.01;
+      setPoint(clamp(S.pt.x + d[0] * f * sx, x0, x1), clamp(S.pt.y + d[1] * f * sy, y0, y1));
+    } else if (e.key === "Enter") {
+      e.preventDefault();
+      oneStep();
+    }
   }
 
   // ------------------------------------------------------------------ descent
-  async function runDescent() {
-    const methods = [...document.querySelectorAll("#methods input:checked")].map((i) => i.value);
+  function chosenMethods() {
+    return [...document.querySelectorAll("#methods input:checked")].map((i) => i.value);
+  }
+
+  function readSteps() {
+    const limit = S.catalog.limits.steps;
+    const text = $("steps").value.trim();
+    const n = Number(text);
+    if (text === "" || !Number.isInteger(n) || n < 1 || n > limit) {
+      throw new Error(`Steps must be a whole number from 1 to ${limit}; "${text}" is not. ` +
+        "Nothing was run.");
+    }
+    return n;
+  }
+
+  async function runDescent(animate = true) {
+    const methods = chosenMethods();
     const panel = $("descent-panel");
-    if (!methods.length) {
-      showError($("descent-msg"), { message: "Tick at least one method." });
+    let steps;
+    try {
+      if (!methods.length) throw new Error("Tick at least one method.");
+      steps = readSteps();
+    } catch (err) {
+      showError($("descent-msg"), err);
+      panel.dataset.state = "error";
       return;
     }
     panel.dataset.state = "running";
     let res;
     try {
-      res = await api("/api/descent", {
-        function: spec(), x: S.pt.x, y: S.pt.y, lr: lr(),
-        steps: Math.max(1, Math.min(1000, Math.round(Number($("steps").value) || 100))), methods,
-      });
+      res = await api("/api/descent", { function: spec(), x: S.pt.x, y: S.pt.y, lr: lr(), steps, methods });
     } catch (err) {
       showError($("descent-msg"), err);
       panel.dataset.state = "error";
@@ -433,37 +795,50 @@
     }
     S.paths = res.paths;
     showError($("descent-msg"), res.message ? { message: res.message } : null);
-    drawAll(1);
-    await animatePaths();
+    const longest = Math.max(...S.paths.map((p) => p.x.length));
+    S.upto = animate ? 1 : longest;
+    $("scrub").max = String(longest);
+    $("player").hidden = false;
+    await drawAll();
+    saveState();
+    if (animate) await play(1);
+    else showUpto(longest);
     panel.dataset.state = "done";
   }
 
-  // Reveal the paths over about 1.5 s, whatever the frame rate; the 3-D paths follow only
-  // while the scene draws fast (it does with a GPU), and always at the end.
-  function animatePaths() {
+  // Show the paths up to their k-th point on both views and in the E plot.
+  function showUpto(k) {
+    S.upto = k;
+    $("scrub").value = String(k);
+    $("scrub-val").textContent = String(Math.max(0, k - 1));
+    if (S.surf) drawOverlay();
+    const nd = S.paths.map((_, i) => D.paths + i);
+    if (nd.length && $("surface3d")._fullData) update3d(nd, pathTraces3d());
+    drawEnergy(k);
+  }
+
+  // The descent animation: about 1.5 s from `from` to the end, pausable.
+  const anim = { playing: false, resolve: null };
+  function play(from) {
     const longest = Math.max(...S.paths.map((p) => p.x.length));
-    const nc = S.paths.map((_, i) => C.paths + i), nd = S.paths.map((_, i) => D.paths + i);
-    const duration = 1500, t0 = performance.now();
-    let slow3d = false;
-    const show = (k, with3d) => {
-      const c = pathTraces(false, k);
-      Plotly.restyle("contour", { x: c.map((t) => t.x), y: c.map((t) => t.y) }, nc);
-      if (with3d) {
-        const d = pathTraces(true, k), t = performance.now();
-        Plotly.restyle("surface3d", { x: d.map((q) => q.x), y: d.map((q) => q.y), z: d.map((q) => q.z) }, nd);
-        slow3d = performance.now() - t > 40;
-      }
-      drawEnergy(k);
-    };
+    const start = from >= longest ? 1 : from;
+    const t0 = performance.now() - (1500 * (start - 1)) / Math.max(1, longest - 1);
+    anim.playing = true;
+    $("play").textContent = "❚❚ Pause";
     return new Promise((resolve) => {
       const tick = () => {
-        const frac = Math.min(1, (performance.now() - t0) / duration);
-        const k = Math.max(1, Math.ceil(frac * longest));
-        show(k, frac >= 1 || !slow3d);
-        if (frac < 1) requestAnimationFrame(tick); else resolve();
+        if (!anim.playing) { resolve(); return; }
+        const frac = Math.min(1, (performance.now() - t0) / 1500);
+        showUpto(Math.max(1, Math.ceil(frac * longest)));
+        if (frac < 1) requestAnimationFrame(tick);
+        else { pause(); resolve(); }
       };
       requestAnimationFrame(tick);
     });
+  }
+  function pause() {
+    anim.playing = false;
+    $("play").textContent = "▶ Play";
   }
 
   function drawEnergy(upto) {
@@ -477,7 +852,7 @@
       margin: { l: 55, r: 10, t: 10, b: 35 }, legend: { orientation: "h", y: -0.25 },
       xaxis: { title: { text: "step" } },
       yaxis: { title: { text: axisTitles()[2] }, type: positive ? "log" : "linear" },
-    }, { displaylogo: false, responsive: true });
+    }, cr.plotConfig());
   }
 
   // ------------------------------------------------------------------ Taylor and curvature
@@ -488,12 +863,13 @@
     $("tay-eta").textContent = fmt(lr(), 3);
     $("tay-pred").textContent = at ? fmt(at.predicted, 4) : "—";
     $("tay-act").textContent = at ? fmt(at.actual, 4) : "—";
-    if (!res.predicted) {
+    const finite = (res.predicted || []).filter((v) => v !== null);
+    if (!finite.length) {
       Plotly.purge("taylor");
       return;
     }
-    const lo = Math.min(...res.predicted.filter((v) => v !== null));
-    const yr = lo < 0 ? [1.3 * lo, -1.3 * lo] : [-1, 1];
+    const lo = Math.min(...finite);
+    const yr = lo < 0 && Number.isFinite(1.3 * lo) ? [1.3 * lo, -1.3 * lo] : [-1, 1];
     const vline = (x, color, dash) => ({ type: "line", xref: "x", yref: "paper", x0: x, x1: x,
       y0: 0, y1: 1, line: { color, dash, width: 1.5 } });
     const shapes = [vline(lr(), GREY, "solid")];
@@ -512,12 +888,13 @@
       margin: { l: 55, r: 10, t: 18, b: 35 }, legend: { orientation: "h", y: -0.3 },
       xaxis: { range: [0, res.eta[res.eta.length - 1]], title: { text: "η" } }, yaxis: { range: yr, title: { text: "change of F" } },
       shapes, annotations: notes,
-    }, { displaylogo: false, responsive: true });
+    }, cr.plotConfig());
   }
 
   // ------------------------------------------------------------------ network fit
   function drawFitBase() {
     const show = S.mode === "network" && Boolean(S.surf.network);
+    $("scale-note").hidden = S.mode !== "network";
     if ($("fit-panel").hidden === !show) return;
     $("fit-panel").hidden = !show;
     resizePlots();  // the panels' grid changed its columns
@@ -528,6 +905,7 @@
       const gd = $(id);
       if (gd && gd.data && gd.offsetParent !== null) Plotly.Plots.resize(gd);
     }
+    drawOverlay();
   }
 
   function drawFit(fit) {
@@ -535,7 +913,7 @@
     if (S.mode !== "network" || !n) return;
     if (!S.trainedFit) S.trainedFit = fit;
     Plotly.react("fit", [
-      { type: "scatter", mode: "markers", name: "data", x: n.data_x, y: n.data_t,
+      { type: "scatter", mode: "markers", name: "data (xₙ, ŷₙ)", x: n.data_x, y: n.data_t,
         marker: { color: "#444", size: 6 } },
       { type: "scatter", mode: "lines", name: "trained", x: S.trainedFit.x, y: S.trainedFit.y,
         line: { color: "#aaa", dash: "dot" } },
@@ -544,7 +922,105 @@
     ], {
       margin: { l: 40, r: 10, t: 10, b: 35 }, legend: { orientation: "h", y: -0.25 },
       xaxis: { title: { text: "x" } }, yaxis: { range: [-1.5, 1.5], title: { text: "y" } },
-    }, { displaylogo: false, responsive: true });
+    }, cr.plotConfig());
+  }
+
+  // ------------------------------------------------------------------ the link
+  // The page's state in the URL: ?preset= or ?f=, x, y, eta, opt (methods, when paths are
+  // shown), steps; the tab stays in the hash.
+  function stateQuery() {
+    const q = new URLSearchParams();
+    if (S.mode === "network") {
+      q.set("net", `${$("problem").value},${$("wx").value},${$("wy").value}`);
+    } else if ($("preset").value) {
+      q.set("preset", $("preset").value);
+    } else {
+      q.set("f", $("expr").value);
+    }
+    q.set("x", fmt(S.pt.x, 6));
+    q.set("y", fmt(S.pt.y, 6));
+    q.set("eta", String(lr()));
+    if (S.paths.length) q.set("opt", S.paths.map((p) => p.method).join(","));
+    q.set("steps", $("steps").value);
+    return q;
+  }
+
+  function saveState() {
+    if (!cr.sharable) return;
+    const url = `${location.pathname}?${stateQuery().toString()}${location.hash}`;
+    try {
+      history.replaceState(null, "", url);
+    } catch (err) {
+      // a page opened from file:// may not rewrite its address
+    }
+  }
+
+  // Apply a shared URL's query; returns the words for what could not be used.
+  async function restoreState(q) {
+    const problems = [];
+    const num = (key) => {
+      if (!q.has(key)) return null;
+      const v = Number(q.get(key));
+      if (q.get(key).trim() === "" || !Number.isFinite(v)) {
+        problems.push(`${key} = "${q.get(key)}" is not a number`);
+        return null;
+      }
+      return v;
+    };
+    const net = q.get("net");
+    if (net) {
+      const [problem, wx, wy] = net.split(",");
+      const ok = [["problem", problem], ["wx", wx], ["wy", wy]].every(([id, v]) =>
+        [...$(id).options].some((o) => o.value === v));
+      if (ok) {
+        $("problem").value = problem; $("wx").value = wx; $("wy").value = wy;
+        document.querySelector('input[name="mode"][value="network"]').checked = true;
+        setMode("network");
+        await replot(true);
+      } else problems.push(`net = "${net}" names no network problem and weights`);
+    } else if (q.has("preset") && S.catalog.presets.some((p) => p.name === q.get("preset"))) {
+      $("preset").value = q.get("preset");
+      await choosePreset(q.get("preset"));
+    } else if (q.has("f")) {
+      $("preset").value = "";
+      $("expr").value = q.get("f");
+      await replot(true, !(q.has("x") && q.has("y")));
+    } else if (q.has("preset")) {
+      problems.push(`there is no preset "${q.get("preset")}"`);
+    }
+    const eta = num("eta");
+    if (eta !== null) {
+      if (eta > 0 && eta <= 100) setEta(eta); else problems.push(`eta = ${eta} is outside (0, 100]`);
+    }
+    if (q.has("steps")) $("steps").value = q.get("steps");
+    const x = num("x"), y = num("y");
+    if (S.surf && x !== null && y !== null) setPoint(x, y);
+    if (q.has("opt")) {
+      const want = q.get("opt").split(",").filter(Boolean);
+      const known = S.catalog.methods.map((m) => m.id);
+      const bad = want.filter((m) => !known.includes(m));
+      if (bad.length) problems.push(`opt names unknown methods: ${bad.join(", ")} (known: ${known.join(", ")})`);
+      document.querySelectorAll("#methods input").forEach((b) => { b.checked = want.includes(b.value); });
+      if (S.surf && want.some((m) => known.includes(m))) {
+        await fetchPoint(S.pt.x, S.pt.y);
+        await runDescent(false);
+      }
+    }
+    return problems;
+  }
+
+  async function copyLink() {
+    saveState();
+    const url = location.href;
+    $("link-text").value = url;
+    $("link-text").hidden = false;
+    try {
+      await navigator.clipboard.writeText(url);
+      $("link-msg").textContent = "Link copied.";
+    } catch (err) {
+      $("link-text").select();
+      $("link-msg").textContent = "Copy the link from the box.";
+    }
   }
 
   // ------------------------------------------------------------------ controls
@@ -558,6 +1034,7 @@
     $("problem").value = "sin";
     $("wx").value = "w2_1";
     $("wy").value = "b2";
+    $("steps").max = String(cat.limits.steps);
     for (const m of cat.methods) {
       const label = document.createElement("label");
       label.innerHTML = `<input type="checkbox" value="${m.id}"> <span class="swatch"></span>`;
@@ -568,20 +1045,25 @@
     }
   }
 
+  function setEta(eta) {
+    S.eta = eta;
+    $("lr").value = String(Math.log10(eta));
+    $("eta").value = String(eta);
+  }
+
   async function choosePreset(name) {
     const p = S.catalog.presets.find((q) => q.name === name);
     if (!p) return;
     S.preset = p;
     $("expr").value = p.expression;
     $("note").textContent = p.note;
-    $("lr").value = Math.log10(p.lr);
-    showLr();
+    setEta(p.lr);
     ["xmin", "xmax", "ymin", "ymax"].forEach((k, i) => { $(k).value = p.domain[i]; });
     if (await plotSurface(true)) setPoint(p.start[0], p.start[1]);
     plotted();
   }
 
-  async function replot(resetDomain) {
+  async function replot(resetDomain, movePoint = true) {
     const { x, y } = S.pt;
     if (!(await plotSurface(!resetDomain))) {
       plotted();
@@ -589,8 +1071,8 @@
     }
     if (S.mode === "network") {
       const [a, b] = S.surf.network.trained;
-      setPoint(a, b);
-    } else {
+      if (movePoint) setPoint(a, b);
+    } else if (movePoint) {
       const { x0, x1, y0, y1 } = span();
       const inside = x >= x0 && x <= x1 && y >= y0 && y <= y1;
       setPoint(inside ? x : (x0 + x1) / 2, inside ? y : (y0 + y1) / 2);
@@ -598,8 +1080,12 @@
     plotted();
   }
 
-  function showLr() {
-    $("lr-val").textContent = fmt(lr(), 3);
+  function setMode(mode) {
+    S.mode = mode;
+    $("function-controls").hidden = mode !== "function";
+    $("network-controls").hidden = mode !== "network";
+    $("note").textContent = mode === "network"
+      ? "Drag the point to set the two weights; the fit on the right follows." : "";
   }
 
   function wire() {
@@ -612,11 +1098,7 @@
       else replot(true);
     });
     document.querySelectorAll('input[name="mode"]').forEach((r) => r.addEventListener("change", () => {
-      S.mode = document.querySelector('input[name="mode"]:checked').value;
-      $("function-controls").hidden = S.mode !== "function";
-      $("network-controls").hidden = S.mode !== "network";
-      $("note").textContent = S.mode === "network"
-        ? "Drag the point to set the two weights; the fit on the right follows." : "";
+      setMode(document.querySelector('input[name="mode"]:checked').value);
       if (S.mode === "function") choosePreset($("preset").value || S.catalog.presets[0].name);
       else replot(true);
     }));
@@ -632,23 +1114,51 @@
       $("dir-val").textContent = String(S.dir);
       setPoint(S.pt.x, S.pt.y, false);
     });
-    $("lr").addEventListener("input", () => {
-      showLr();
+    const etaChanged = () => {
       redrawPoint();
       fetchTaylor(S.pt.x, S.pt.y);
+      saveState();
+    };
+    $("lr").addEventListener("input", () => {
+      S.eta = Number(Math.pow(10, Number($("lr").value)).toPrecision(3));
+      $("eta").value = String(S.eta);
+      etaChanged();
+    });
+    $("eta").addEventListener("change", () => {
+      const v = Number($("eta").value);
+      if (!(v > 0 && v <= 100)) {
+        showError($("descent-msg"), { message: `η must be a number above 0 and at most 100; "${$("eta").value}" is not.` });
+        $("eta").value = String(S.eta);
+        return;
+      }
+      showError($("descent-msg"), null);
+      setEta(v);
+      etaChanged();
     });
     $("show-plane").addEventListener("change", redrawPoint);
+    $("arrow-len").addEventListener("change", redrawPoint);
     $("show-field").addEventListener("change", () => {
       const t = fieldTrace();
       Plotly.restyle("contour", { x: [t.x], y: [t.y], "marker.size": [t.marker.size] }, [C.field]);
     });
-    $("run").addEventListener("click", runDescent);
+    $("one-step").addEventListener("click", oneStep);
+    $("run").addEventListener("click", () => runDescent(true));
     $("clear").addEventListener("click", () => {
       S.paths = [];
       $("descent-msg").hidden = true;
+      $("player").hidden = true;
+      pause();
       drawAll();
       Plotly.purge("energy");
+      saveState();
     });
+    $("play").addEventListener("click", () => {
+      if (anim.playing) pause(); else play(S.upto);
+    });
+    $("step-path").addEventListener("click", () => { pause(); showUpto(Math.min(S.upto + 1, Number($("scrub").max))); });
+    $("scrub").addEventListener("input", () => { pause(); showUpto(Number($("scrub").value)); });
+    $("copy-link").addEventListener("click", copyLink);
+    for (const id of ["contour", "surface3d"]) $(id).addEventListener("keydown", onPlotKey);
   }
 
   async function init() {
@@ -656,17 +1166,39 @@
     fillControls();
     wire();
     $("dir-val").textContent = "0";
-    showLr();
     $("preset").value = "elongated";
-    await choosePreset("elongated");
+    if (cr.exported) {
+      document.body.dataset.exported = "true";
+      $("export-caption").textContent = cr.caption;
+      $("export-caption").hidden = false;
+    }
+    const q = cr.initialQuery || new URLSearchParams(location.search);
+    const shared = ["preset", "f", "net"].some((k) => q.has(k));
+    if (!shared) q.set("preset", "elongated");
+    const problems = await restoreState(q);
+    if (!S.surf && !shared) await choosePreset("elongated");
+    if (problems.length) $("note").textContent = `From the link: ${problems.join("; ")}; left as it was.`;
     enableDragging();
+    cr.sharable = cr.sharable !== false;
     document.body.dataset.ready = "true";
   }
 
-  window.chainrule.registerTab({
+  // When the server answers again after it had stopped: redraw what was asked meanwhile.
+  async function online() {
+    if (!S.catalog) {
+      await init();
+      return;
+    }
+    if (!S.surf) await replot(false, false);
+    fetchPoint(S.pt.x, S.pt.y);
+    settle();
+  }
+
+  cr.registerTab({
     id: "explorer",
     title: "Gradient explorer",
-    init,
+    init: () => init().catch((err) => { if (!err.offline) throw err; }),
     show: resizePlots,
+    online,
   });
 })();

@@ -228,7 +228,7 @@
       el("label", {}, "hidden units ", sizeSelect("wt-M", 1, 6, 3)),
       el("label", {}, "outputs ", sizeSelect("wt-K", 1, 4, 2)),
       el("button", { type: "button", id: "wt-new", text: "New weights" }),
-      el("span", { class: "note", text: "Edit any number: x, ŷ or a weight." }));
+      el("span", { class: "note", text: "Edit any number: x, the target ŷ (Bishop writes it t) or a weight." }));
     const point = el("div", { class: "row", id: "wt-point" });
     const error = el("p", { class: "error", id: "wt-error", role: "alert", hidden: "" });
     const svg = svgEl("svg", { id: "wt-net-svg", class: "wt-svg", role: "img",
@@ -339,8 +339,8 @@
         stepper.set(reply, true);
         root.dataset.version = String((parseInt(root.dataset.version || "0", 10)) + 1);
       } catch (e) {
-        error.textContent = e.message;
-        error.hidden = false;
+        data = null;
+        clear(e);
       }
     }
 
@@ -348,12 +348,32 @@
       const q = ["D", "M", "K"].map((s) => root.querySelector(`#wt-${s}`).value);
       const seed = Math.floor(Math.random() * 1000);
       const newWeights = loadDefault.started;
-      loadDefault.started = true;
       const url = `/api/walkthrough/network/default?inputs=${q[0]}&hidden=${q[1]}`
         + `&outputs=${q[2]}&seed=${newWeights ? seed : 0}`;
-      spec = await chainrule.api(url);
+      // a new network: nothing computed for the old one stays on screen
+      gdResult.replaceChildren();
+      delete gdResult.dataset.before;
+      delete gdResult.dataset.after;
+      try {
+        spec = await chainrule.api(url);
+      } catch (e) {
+        clear(e);
+        return;
+      }
+      loadDefault.started = true;
       stepper.pos = 0;
       await recompute(false);
+    }
+
+    function clear(e) {
+      if (!e.offline) {
+        error.textContent = e.message;
+        error.hidden = false;
+      }
+      svg.replaceChildren();
+      stepBox.replaceChildren();
+      root.querySelector("#wt-E").textContent = "–";
+      gdResult.replaceChildren();
     }
 
     root.querySelector("#wt-new").addEventListener("click", () => loadDefault());
@@ -376,7 +396,7 @@
         error.hidden = false;
       }
     });
-    return { start: loadDefault };
+    return { start: loadDefault, loaded: () => data !== null };
   }
 
   function legend() {
@@ -438,6 +458,11 @@
         data = reply;
         stepper.set(reply, false);
       } catch (e) {
+        data = null;
+        svg.replaceChildren();
+        stepBox.replaceChildren();
+        result.replaceChildren();
+        if (e.offline) return;
         error.textContent = e.column ? `${expr.value}\n${" ".repeat(e.column - 1)}^\n${e.message}`
           : e.message;
         error.hidden = false;
@@ -445,14 +470,28 @@
     }
     root.querySelector("#wt-ex-go").addEventListener("click", build);
     expr.addEventListener("keydown", (ev) => { if (ev.key === "Enter") build(); });
-    return { start: build };
+    return { start: build, loaded: () => data !== null };
   }
 
   // --------------------------------------------------------------- the tab
+  let views = null;
+
+  function styles() {
+    const old = document.querySelector('link[href="/static/walkthrough.css"]');
+    if (old && old.sheet) return;
+    if (old) old.remove();
+    document.head.append(el("link", { rel: "stylesheet", href: "/static/walkthrough.css" }));
+  }
+
+  // The server answers again: load what could not be loaded while it was stopped.
+  function online() {
+    styles();
+    if (views && !views.net.loaded()) views.net.start();
+    if (views && views.exStarted() && !views.ex.loaded()) views.ex.start();
+  }
+
   function init(panel) {
-    if (!document.querySelector('link[href="/static/walkthrough.css"]')) {
-      document.head.append(el("link", { rel: "stylesheet", href: "/static/walkthrough.css" }));
-    }
+    styles();
     const modes = el("div", { class: "row wt-modes" },
       el("label", {}, el("input", { type: "radio", name: "wt-mode", value: "network",
         checked: "" }), " The text's network"),
@@ -474,8 +513,10 @@
         ex.start();
       }
     });
+    views = { net, ex, exStarted: () => exStarted };
     net.start();
   }
 
-  chainrule.registerTab({ id: "walkthrough", title: "Back-propagation, step by step", init });
+  chainrule.registerTab({ id: "walkthrough", title: "Back-propagation, step by step", init,
+    online });
 })();
