@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .compiler import create
 from .tensor import Tensor, as_array
 
 
@@ -41,52 +42,59 @@ def _shape(shape):
 
 def zeros(*shape, dtype=np.float64, requires_grad=False):
     """A tensor of zeros."""
-    return _make(np.zeros(_shape(shape), dtype=dtype), requires_grad)
+    return _make(create(np.zeros, _shape(shape), dtype=dtype), requires_grad)
 
 
 def ones(*shape, dtype=np.float64, requires_grad=False):
     """A tensor of ones."""
-    return _make(np.ones(_shape(shape), dtype=dtype), requires_grad)
+    return _make(create(np.ones, _shape(shape), dtype=dtype), requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False):
     """A tensor of ``shape`` filled with ``fill_value``."""
-    return _make(np.full(tuple(np.atleast_1d(shape)) if not isinstance(shape, tuple) else shape,
-                         fill_value, dtype=dtype), requires_grad)
+    shape = tuple(np.atleast_1d(shape)) if not isinstance(shape, tuple) else shape
+    return _make(create(np.full, shape, fill_value, dtype=dtype), requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
     """Zeros shaped like ``t``."""
-    return _make(np.zeros_like(np.asarray(t), dtype=dtype), requires_grad)
+    return _make(np.zeros_like(as_array(t, where="zeros_like"), dtype=dtype), requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False):
     """Ones shaped like ``t``."""
-    return _make(np.ones_like(np.asarray(t), dtype=dtype), requires_grad)
+    return _make(np.ones_like(as_array(t, where="ones_like"), dtype=dtype), requires_grad)
 
 
 def arange(*args, dtype=None, requires_grad=False):
     """Evenly spaced values, as ``np.arange``."""
-    return _make(np.arange(*args, dtype=dtype), requires_grad)
+    return _make(create(np.arange, *args, dtype=dtype), requires_grad)
 
 
 def linspace(start, stop, num=50, dtype=None, requires_grad=False):
     """``num`` evenly spaced values from start to stop, as ``np.linspace``."""
-    return _make(np.linspace(start, stop, num, dtype=dtype), requires_grad)
+    return _make(create(np.linspace, start, stop, num, dtype=dtype), requires_grad)
 
 
 def eye(n, m=None, dtype=np.float64, requires_grad=False):
     """Identity matrix."""
-    return _make(np.eye(n, m, dtype=dtype), requires_grad)
+    return _make(create(np.eye, n, m, dtype=dtype), requires_grad)
 
 
 def randn(*shape, seed=None, generator=None, dtype=np.float64, requires_grad=False):
     """Standard normal samples; ``seed`` or a ``np.random.Generator`` make them repeatable."""
-    rng = generator if generator is not None else np.random.default_rng(seed)
-    return _make(rng.standard_normal(_shape(shape)).astype(dtype, copy=False), requires_grad)
+    draw = create(_draw, generator, seed, "standard_normal", _shape(shape), random=True)
+    return _make(draw.astype(dtype, copy=False), requires_grad)
 
 
 def rand(*shape, seed=None, generator=None, dtype=np.float64, requires_grad=False):
     """Uniform samples in [0, 1)."""
+    return _make(create(_draw, generator, seed, "random", _shape(shape), random=True)
+                 .astype(dtype, copy=False), requires_grad)
+
+
+def _draw(generator, seed, method, shape):
+    """Samples from ``generator``, or from a new one seeded with ``seed`` (None: fresh
+    entropy), made per call: under cr.compile each replay draws again."""
     rng = generator if generator is not None else np.random.default_rng(seed)
-    return _make(rng.random(_shape(shape)).astype(dtype, copy=False), requires_grad)
+    return getattr(rng, method)(shape)

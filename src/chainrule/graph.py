@@ -7,37 +7,21 @@ version of each input at the time the op ran (to detect later in-place changes).
 
 from __future__ import annotations
 
-import functools
 import itertools
 
 
 class _Mode:
     """Process-wide switches, read on every op (kept as plain slots for speed)."""
 
-    __slots__ = ("grad_enabled", "anomaly", "sites", "tracer")
+    __slots__ = ("grad_enabled", "anomaly", "sites")
 
     def __init__(self):
         self.grad_enabled = True
         self.anomaly = False
         self.sites = None  # node -> where user code created it, only while detecting anomalies
-        self.tracer = None  # set by cr.compile while it traces a step
 
 
 mode = _Mode()
-
-
-def effect(method):
-    """Mark a method that changes state outside the graph (``opt.step``, ``zero_grad``):
-    while ``cr.compile`` traces a step it records the whole call, and replays it as is."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        tracer = mode.tracer
-        if tracer is not None:
-            return tracer.effect(method, self, args, kwargs)
-        return method(self, *args, **kwargs)
-
-    return wrapper
 
 
 class Op:

@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import ShapeError
 from .graph import Op
-from .tensor import Tensor, _index, _wrap, apply, as_array, binary, unary
+from .tensor import Tensor, _asarray, _index, _wrap, apply, as_array, binary, unary
 
 OPS: dict[str, Op] = {}  # the registry: every primitive; the test suite checks each one
 
@@ -46,7 +46,7 @@ def _sum_to(x, shape):
 
 def _scatter(g, shape, index):
     """Zeros of ``shape`` with ``g`` added at ``index`` (the VJP of indexing)."""
-    out = np.zeros(shape, dtype=np.result_type(g))
+    out = np.zeros_like(g, shape=shape, order="C")  # *_like: a stand-in g answers it
     if _has_int_array(index):
         np.add.at(out, index, g)  # repeated indices must add up
     else:
@@ -162,7 +162,7 @@ def _mse(x, t, reduction):
     if reduction == "none":
         return d
     s = np.add.reduce(d, None)
-    return np.asarray(s / d.size if reduction == "mean" else s)
+    return _asarray(s / d.size if reduction == "mean" else s)
 
 
 def _mse_vjp(F, g, out, x, t, reduction):
@@ -240,14 +240,14 @@ WHERE = defop("where", lambda a, b, cond: np.where(cond, a, b),
               lambda F, g, out, a, b, cond: F.where(cond, 0, g))
 
 # reductions (axis is None or a sorted tuple of non-negative ints)
-SUM = defop("sum", lambda x, axis, keepdims: np.asarray(_add(x, axis, None, None, keepdims)),
+SUM = defop("sum", lambda x, axis, keepdims: _asarray(_add(x, axis, None, None, keepdims)),
             lambda F, g, out, x, axis, keepdims: _unreduce(F, g, x.shape, axis, keepdims))
-MEAN = defop("mean", lambda x, axis, keepdims: np.asarray(_mean(x, axis, keepdims)),
+MEAN = defop("mean", lambda x, axis, keepdims: _asarray(_mean(x, axis, keepdims)),
              lambda F, g, out, x, axis, keepdims:
                  _unreduce(F, g / _count(x.shape, axis), x.shape, axis, keepdims))
-MAX = defop("max", lambda x, axis, keepdims: np.asarray(_max(x, axis, keepdims)),
+MAX = defop("max", lambda x, axis, keepdims: _asarray(_max(x, axis, keepdims)),
             lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims))
-MIN = defop("min", lambda x, axis, keepdims: np.asarray(_min(x, axis, keepdims)),
+MIN = defop("min", lambda x, axis, keepdims: _asarray(_min(x, axis, keepdims)),
             lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims))
 SOFTMAX = defop("softmax", _softmax,
                 lambda F, g, out, x, axis: out * (g - F.sum(g * out, (axis,), True)))
@@ -644,7 +644,7 @@ def _np_broadcast_to(x, shape):
     """``np.broadcast_to``, copied out when small: a read-only view costs more to make."""
     if _count(shape, None) > 4096:
         return np.broadcast_to(x, shape)
-    out = np.empty(shape, dtype=np.result_type(x))
+    out = np.empty_like(x, shape=shape, order="C")
     out[...] = x
     return out
 

@@ -33,10 +33,24 @@ def _check_dtype(arr, where):
     return arr
 
 
+class StandIn:
+    """Base of the values that stand in for arrays and numbers while ``cr.compile`` traces a
+    step (see ``compiler.py``): ``as_array`` and the ops take them as they take arrays."""
+
+    __slots__ = ()
+
+
+def _asarray(x):
+    """``np.asarray(x)``; a stand-in converts itself (NumPy cannot dispatch ``asarray``)."""
+    return x.asarray() if isinstance(x, StandIn) else np.asarray(x)
+
+
 def as_array(data, dtype=None, copy=False, where="tensor"):
     """NumPy array from a Tensor, array, number or nested list, with a clear error otherwise."""
     if isinstance(data, Tensor):
         data = data.data
+    if isinstance(data, StandIn):
+        return _check_dtype(data.asarray(dtype, copy), where)
     elif not isinstance(data, (np.ndarray, np.generic, list, tuple, int, float, bool)):
         raise TypeError(
             f"{where}: unsupported data type {type(data).__name__}; expected a number, a "
@@ -55,7 +69,7 @@ def as_array(data, dtype=None, copy=False, where="tensor"):
 def _const(x, where):
     """An operand that is not a Tensor. Python numbers stay Python numbers (NumPy's weak
     scalars keep the tensor's dtype); arrays and lists become arrays."""
-    if isinstance(x, (int, float)) or isinstance(x, np.ndarray):
+    if isinstance(x, (int, float, np.ndarray, StandIn)):
         return x
     if isinstance(x, (np.generic, list, tuple)):
         return as_array(x, where=where)
@@ -111,8 +125,6 @@ def unary(op, x, *params):
         out = op.forward(xd, *params)
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, (xd,), params, e) from None
-    if mode.tracer is not None:
-        mode.tracer.call(op.forward, (xd, *params), out)
     if x.requires_grad and mode.grad_enabled:
         return _finish(op, out, Node(op, (x,), out, params, (x._version,)))
     return _finish(op, out, None)
@@ -132,8 +144,6 @@ def binary(op, a, b):
         out = op.forward(ad, bd)
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, (ad, bd), (), e) from None
-    if mode.tracer is not None:
-        mode.tracer.call(op.forward, (ad, bd), out)
     if (ra or rb) and mode.grad_enabled:
         return _finish(op, out, Node(op, (a, b), out, (), (va, vb)))
     return _finish(op, out, None)
@@ -156,9 +166,6 @@ def apply(op, inputs, *params):
         out = op.forward(datas, *params) if op.variadic else op.forward(*datas, *params)
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, datas, params, e) from None
-    if mode.tracer is not None:
-        args = (datas, *params) if op.variadic else (*datas, *params)
-        mode.tracer.call(op.forward, args, out)
     if record and mode.grad_enabled:
         return _finish(op, out, Node(op, tuple(inputs), out, params, tuple(versions)))
     return _finish(op, out, None)
@@ -166,23 +173,20 @@ def apply(op, inputs, *params):
 
 def _compare(ufunc, a, b):
     bd = b.data if isinstance(b, Tensor) else b
-    if not isinstance(bd, _NUMBER + (np.ndarray, list, tuple)):
+    if not isinstance(bd, _NUMBER + (np.ndarray, list, tuple, StandIn)):
         return NotImplemented
     return _wrap(_traced(ufunc, a.data, bd), None)
 
 
 def _traced(fn, *args):
-    """``fn(*args)`` on arrays outside any op, recorded when ``cr.compile`` traces."""
-    out = fn(*args)
-    if mode.tracer is not None:
-        mode.tracer.call(fn, args, out)
-    return out
+    """``fn(*args)`` on arrays outside any op."""
+    return fn(*args)
 
 
 def _read(t, what):
-    """A Python-level read of tensor values: refused while ``cr.compile`` traces."""
-    if mode.tracer is not None:
-        mode.tracer.refuse(what)
+    """A Python-level read of tensor values: refused by a stand-in (``cr.compile``)."""
+    if isinstance(t.data, StandIn):
+        t.data.refuse(what)
     return t.data
 
 
@@ -323,8 +327,6 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
-        if mode.tracer is not None:  # cr.compile replays the assignment (or refuses it)
-            mode.tracer.set_grad(self, value)
         self._grad = value
 
     def requires_grad_(self, requires_grad=True):
@@ -663,7 +665,7 @@ def _scaled(x, alpha):
 
 
 def _argext(fn, x, axis):
-    return np.asarray(fn(x, axis=axis))
+    return _asarray(fn(x, axis=axis))
 
 
 def _plain(x):
@@ -682,7 +684,7 @@ def _index(index):
     if isinstance(index, tuple):
         return tuple(_index(i) for i in index)
     if isinstance(index, Tensor):
-        return np.asarray(index.data)
+        return index.data
     if isinstance(index, list):
         return np.asarray(index)
     return index

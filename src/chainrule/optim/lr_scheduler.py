@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-from ..graph import effect
 from .optimizer import Optimizer
 
 
@@ -35,7 +34,6 @@ class LRScheduler:
     def lr_at(self, base_lr, epoch):
         raise NotImplementedError
 
-    @effect  # cr.compile replays it whole
     def step(self):
         """Advance one epoch and set the new learning rates."""
         self.last_epoch += 1

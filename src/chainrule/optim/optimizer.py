@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph import effect
 from ..nn.module import StateDictError
 from ..tensor import Tensor
 
@@ -92,7 +91,6 @@ class Optimizer:
         if group.get("lr", 0) < 0:
             raise ValueError(f"{type(self).__name__}: invalid learning rate {group['lr']}")
 
-    @effect  # cr.compile replays these two whole
     def zero_grad(self, set_to_none=True):
         """Forget the gradients: set ``p.grad`` to None (default) or fill it with zeros."""
         for g in self.param_groups:
@@ -102,7 +100,6 @@ class Optimizer:
                 else:
                     p.grad.data[...] = 0
 
-    @effect
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()`` if given."""
         loss = None
@@ -224,12 +221,6 @@ class Optimizer:
                 if k != "params":
                     lines.append(f"    {k}: {g[k]}")
         return "\n".join(lines) + "\n)"
-
-
-def bump_versions(params):
-    """Mark parameters as changed in place (what ``step`` does after its updates)."""
-    for p in params:
-        p._version += 1
 
 
 def with_weight_decay(w, g, weight_decay, state):
