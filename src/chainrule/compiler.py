@@ -1440,6 +1440,8 @@ class CompiledStep:
                 if out is not _RETRACE:
                     return out
             self.last_reason = "a guard on state failed"
+        else:
+            self.last_reason = "new argument shapes, dtypes or constants"
         return self._trace(key, args)
 
     def _count(self):
@@ -1460,7 +1462,7 @@ class CompiledStep:
             warnings.warn(
                 f"cr.compile: {getattr(self.fn, '__name__', 'the step')} was traced "
                 f"{self.traces} times (cache_size={self.cache_size}); the latest reason: "
-                f"{self.last_reason or 'new argument shapes, dtypes or constants'}. Each "
+                f"{self.last_reason}. Each "
                 "trace runs the step eagerly; pass changing numbers as arrays, or keep "
                 "shapes fixed", CompileWarning, stacklevel=3)
         trace = _Trace()
