@@ -61,6 +61,7 @@ import warnings
 
 import numpy as np
 
+from .autograd import is_grad_enabled
 from .errors import ChainruleError
 from .tensor import StandIn, Tensor, _wrap
 
@@ -365,6 +366,11 @@ def _ufunc_dispatch(self, ufunc, method, *inputs, **kwargs):
                     "apply it to an array made from the step's tensors or state")
         tr.mutate(fn, target, inputs[1:])
         return None
+    if method == "reduce" and set(kwargs) <= {"axis", "dtype", "keepdims", "out"} and \
+            kwargs.get("out") in (None, (None,)):
+        # positionally, as the ops call it: np.add.reduce(x, axis, dtype, None, keepdims)
+        return tr.call(fn, (inputs[0], kwargs.get("axis", 0), kwargs.get("dtype"), None,
+                            kwargs.get("keepdims", False)), None, pure_new=True)
     if "out" in kwargs and kwargs["out"] is not None:
         out = kwargs["out"]
         if isinstance(out, tuple) and all(o is None for o in out):
@@ -1093,7 +1099,7 @@ def _build(plan, result):
     trace = plan.trace
     gen = _Codegen()
     tensors = {}  # id(Tensor made in the step) -> its name in the replay
-    pre_wb, wb_lines = [], []
+    pre_wb, wb_lines, wb_codes = [], [], []
     for s, cur in plan.writebacks:
         code = _value_code(gen, plan, cur, tensors, pre_wb)
         if code is None:
@@ -1101,6 +1107,7 @@ def _build(plan, result):
                            f"({s.kind} {s.key!r})")
             return None
         wb_lines.append(f"    {gen.slot_expr(s)} = {code}")
+        wb_codes.append((s, code, cur))
     for node, dv in plan.deltas:
         e = gen.node_expr(node)
         wb_lines.append(f"    {e}._version += {dv}")
@@ -1130,6 +1137,7 @@ def _build(plan, result):
                         and not _shares_group(trace, e.target, groups, mutated_groups):
                     folded[e.target] = trace.values[e.target]
     entries = _hoist_guards(trace, entries, groups, folded)
+    entries = _cse(entries, groups, used_out | set(folded))
     # dead-code elimination: pure calls and deterministic creations nothing uses
     live = set(used_out)
     kept = []
@@ -1144,20 +1152,45 @@ def _build(plan, result):
     for name, value in folded.items():
         gen.consts["k" + name[1:]] = value
     lines = []
+    seen_guards = set()
     for e in kept:
         if e.kind == "read":
             lines.append((e.target, e.code))
             continue
         args = [_sub(gen, a, folded) for a in e.args]
         kw = [f"{k}={_sub(gen, v, folded)}" for k, v in (e.kwargs or {}).items()]
+        buf = _buffer(trace, e, groups, escaping)
+        if buf is not None:  # the same output array at every call (see _buffer)
+            kw.append(f"out={gen.const(buf)}")
         call = f"{gen.const(e.fn)}({', '.join(args + kw)})"
         if e.kind == "guard":
-            lines.append((None, f"if {call} != {gen.expr(e.code)}:\n        return _RETRACE",
-                          "guard"))
+            v = e.args[0]
+            key = (id(e.fn), v.name, repr(e.code))
+            if key in seen_guards and not isinstance(trace.values.get(v.name), _ARRAYS):
+                continue  # a number decided on twice: once is enough
+            seen_guards.add(key)
+            if e.fn is bool:
+                cond = f"not {args[0]}" if e.code else args[0]
+            else:
+                cond = f"{call} != {gen.expr(e.code)}"
+            lines.append((None, f"if {cond}:\n        return _RETRACE", "guard"))
             continue
         lines.append((e.target, call))
     # ---------------- state guards
-    guards, reads = _state_guards(gen, plan)
+    used = set(used_out)
+    for ln in lines:
+        used.update(_names(ln[1]))
+    rebound = {s.index for s, _ in plan.writebacks}
+    guards, klast = _state_guards(gen, plan, used, rebound)
+    reads = []
+    for s, code, cur in wb_codes:  # the arrays written back are the next call's "last seen"
+        if s.policy == "array" and s.index in klast:
+            wb_lines.append(f"    _last[{klast[s.index]}] = {code}")
+        elif s.policy == "transient" and isinstance(cur, Tensor) and \
+                isinstance(cur.data, StandIn):
+            for d in plan.state.slots:
+                if d.holder is s.node and d.key == "data" and d.index in klast:
+                    wb_lines.append(f"    _last[{klast[d.index]}] = {cur.data._var.name}")
     # ---------------- assemble, freeing intermediates after their last use
     body = []
     last = {}
@@ -1186,9 +1219,73 @@ def _build(plan, result):
            + "\n".join(pre_wb + wb_lines) + ("\n" if pre_wb or wb_lines else "")
            + f"    return {ret}\n")
     ns = dict(gen.consts, _RETRACE=_RETRACE, _GUARD_ERRORS=_GUARD_ERRORS, _wrap=_wrap,
-              _np_copy=np.copy, _ndarray=np.ndarray, _Tensor=Tensor, _last=plan.last)
+              _np_copy=np.copy, _last=plan.last, _list=list, _map=map, _id=id)
     exec(builtins.compile(src, "<cr.compile>", "exec"), ns)  # noqa: S102 (our own source)
     return ns["replay"], src
+
+
+def _cse(entries, groups, keep):
+    """Common subexpressions: a pure call repeated on the same inputs (the forward's
+    ``y - t`` again in the loss's VJP) reuses the first result, as long as nothing changed
+    either in place in between. ``keep``: results that must stay their own variable."""
+    seen = {}  # key -> (target, groups of the target and its inputs)
+    alias = {}
+
+    def rename(v):
+        if isinstance(v, _Var):
+            return _Var(alias[v.name]) if v.name in alias else v
+        if isinstance(v, tuple):
+            return tuple(rename(x) for x in v)
+        if isinstance(v, list):
+            return [rename(x) for x in v]
+        if isinstance(v, dict):
+            return {k: rename(x) for k, x in v.items()}
+        return v
+
+    out = []
+    for e in entries:
+        if alias:
+            e.args = rename(e.args)
+            e.kwargs = rename(e.kwargs) if e.kwargs else e.kwargs
+            e.mutated = [alias.get(m, m) for m in e.mutated]
+        if e.kind == "inplace":
+            hit = {groups[m] for m in e.mutated}
+            seen = {k: v for k, v in seen.items() if not (v[1] & hit)}
+        elif e.kind == "call" and e.target is not None and not e.kwargs \
+                and e.target not in keep:
+            key = (id(e.fn), _cse_key(e.args))
+            if True:
+                if key in seen:
+                    alias[e.target] = seen[key][0]
+                    continue
+                deps = {groups[a.name] for a in _flat(e.args) if isinstance(a, _Var)}
+                seen[key] = (e.target, deps | {groups[e.target]})
+        out.append(e)
+    return out
+
+
+def _cse_key(a):
+    if isinstance(a, _Var):
+        return ("v", a.name)
+    if isinstance(a, (tuple, list)):
+        return (type(a),) + tuple(_cse_key(x) for x in a)
+    if a is None or type(a) in (bool, int, float, str):
+        return (type(a), a)
+    return ("id", id(a))
+
+
+def _buffer(trace, e, groups, escaping):
+    """A preallocated output for a ufunc call whose result never leaves the replay (not
+    returned, not written to state, no view of it either): each call writes into the same
+    array instead of allocating one. Same shape, dtype and strides as at trace time, so the
+    results (and what is computed from them) are bitwise the same."""
+    if e.kind != "call" or type(e.fn) is not np.ufunc or e.kwargs or e.fn.nout != 1:
+        return None
+    value = trace.values[e.target]
+    if type(value) is not np.ndarray or value.ndim == 0 or groups[e.target] in escaping:
+        return None
+    buf = np.empty_like(value)
+    return buf if buf.strides == value.strides else None
 
 
 def _shares_group(trace, target, groups, mutated_groups):
@@ -1268,20 +1365,38 @@ def _effect(e, groups, stale):
     return e.kind == "create" and not e.foldable and e.fn is not np.empty_like
 
 
-def _state_guards(gen, plan):
-    """Guard lines (inside the try) and reads of live slots used by the body."""
-    guards, reads = [], []
-    for node in plan.state.nodes.values():
-        if node.via is not None:
-            node.name = None
+def _state_guards(gen, plan, used, rebound):
+    """Guard lines (inside the replay's ``try``) and reads of the live slots. A container
+    whose every entry keeps its object between calls gets one guard on the identities of
+    its values; other slots are guarded one by one (arrays: shape, dtype, strides, with a
+    fast path when the array is the one seen last time)."""
+    guards, klast = [], {}
+    by_holder = collections.defaultdict(list)
+    for s in plan.state.slots:
+        by_holder[id(s.holder)].append(s)
+    snapshot_done = set()
     tcount = 0
     for s in plan.state.slots:
         e = gen.slot_expr(s)
         p = s.policy
+        h = s.holder
+        if len(by_holder[id(h)]) > 24 and id(h) not in snapshot_done and \
+                _snapshot_ok(h, by_holder[id(h)], rebound):  # one guard beats many here
+            snapshot_done.add(id(h))
+            ids, keep = _identities(h, by_holder[id(h)])
+            values = "" if isinstance(h.obj, list) else (
+                ".values()" if isinstance(h.obj, dict) else ".__dict__.values()")
+            guards.append(f"    if _list(_map(_id, {gen.const(h.obj)}{values})) != "
+                          f"{gen.const(ids)}:\n            return _RETRACE")
+            gen.const(keep)  # alive while the replay is: the ids stay theirs
+        if id(h) in snapshot_done:
+            if p in ("array", "scalar") and s.standin._var.name in used:
+                guards.append(f"    {s.standin._var.name} = {e}")
+            continue
         if p == "array":
-            k = len(plan.last)
-            plan.last.append(s.value)
             v = s.standin._var.name
+            k = klast[s.index] = len(plan.last)
+            plan.last.append(s.value)
             guards.append(f"    {v} = {e}")
             guards.append(
                 f"    if {v} is not _last[{k}]:\n"
@@ -1292,19 +1407,16 @@ def _state_guards(gen, plan):
                 f"            _last[{k}] = {v}")
         elif p == "scalar":
             v = s.standin._var.name
-            guards.append(f"    {v} = {e}")
-        elif p == "value" or p == "const":
-            if p == "const":
-                guards.append(f"    if {e} is not {gen.const(s.value)}:\n"
-                              "            return _RETRACE")
-            elif s.value is None or isinstance(s.value, bool):
-                guards.append(f"    if {e} is not {s.value!r}:\n            return _RETRACE")
-            else:
-                guards.append(f"    if {e} != {gen.expr(s.value)}:\n            return _RETRACE")
-        elif p == "rng" or p == "anchor":
+            if v in used:
+                guards.append(f"    {v} = {e}")
+        elif p == "value" and (s.value is None or isinstance(s.value, bool)):
+            guards.append(f"    if {e} is not {s.value!r}:\n            return _RETRACE")
+        elif p == "value":
+            guards.append(f"    if {e} != {gen.expr(s.value)}:\n            return _RETRACE")
+        elif p in ("rng", "anchor", "const"):
             guards.append(f"    if {e} is not {gen.const(s.value)}:\n            return _RETRACE")
             if p == "anchor" and s.node is not None and s.node.length is not None \
-                    and s.node.length >= 0:
+                    and s.node.length >= 0 and id(s.node) not in snapshot_done:
                 guards.append(f"    if len({gen.const(s.value)}) != {s.node.length}:\n"
                               f"            return _RETRACE")
         elif p == "transient":
@@ -1314,7 +1426,48 @@ def _state_guards(gen, plan):
             guards.append(f"    {name} = {e}")
             guards.append(f"    if {name}.__class__ is not {gen.const(type(s.value))}:\n"
                           f"            return _RETRACE")
-    return guards, reads
+    return guards, klast
+
+
+_STABLE = ("anchor", "value", "const", "rng", "array")
+
+
+def _snapshot_ok(node, slots, rebound):
+    """Whether one identity guard covers ``node``: a constant dict, list or object whose
+    slots all keep their objects between calls (none rebound by the step)."""
+    obj = node.obj
+    if node.via is not None or isinstance(obj, Tensor) or not slots:
+        return False
+    if isinstance(obj, dict):
+        keys = list(obj)
+    elif isinstance(obj, list):
+        keys = list(range(len(obj)))
+    elif hasattr(obj, "__dict__") and not isinstance(obj, (types.FunctionType, type)):
+        keys = list(vars(obj))
+    else:
+        return False
+    if len(keys) != len(slots) and isinstance(obj, list):
+        return False
+    covered = {s.key for s in slots}
+    if not covered <= set(keys):
+        return False
+    return all(s.policy in _STABLE and s.index not in rebound for s in slots) and \
+        len(keys) <= 256
+
+
+def _identities(node, slots):
+    """The ids of ``node``'s values at trace start (what the replay expects), and the
+    objects themselves (kept alive with the replay)."""
+    obj = node.obj
+    by_key = {s.key: s for s in slots}
+    if isinstance(obj, dict):
+        keys, get = list(obj), obj.__getitem__
+    elif isinstance(obj, list):
+        keys, get = list(range(len(obj))), obj.__getitem__
+    else:
+        keys, get = list(vars(obj)), vars(obj).__getitem__
+    objs = [by_key[k].value if k in by_key else get(k) for k in keys]
+    return [id(o) for o in objs], objs
 
 
 def _result_code(gen, plan, out, tensors, pre):
@@ -1391,29 +1544,35 @@ def _unwrap_result(out):
 
 # ---------------------------------------------------------------------- the step
 def _signature(args):
-    key = []
-    seen = {}
-    for i, a in enumerate(args):
+    """The cache key of a call: each argument's array type, shape, dtype and strides (or
+    the constant itself), which arguments are the same object, and the grad mode."""
+    key = [is_grad_enabled()]
+    add = key.append
+    for a in args:
         if isinstance(a, Tensor):
             d = a.data
-            key.append(("T", seen.setdefault(id(a), i), type(d), d.shape, d.dtype.str,
-                        getattr(d, "strides", None), a.requires_grad))
+            add((d.__class__, d.shape, d.dtype, d.strides, a.requires_grad))
         elif isinstance(a, np.ndarray):
-            key.append(("A", seen.setdefault(id(a), i), a.shape, a.dtype.str, a.strides))
+            add((a.__class__, a.shape, a.dtype, a.strides))
         else:
-            try:
-                hash(a)
-            except TypeError:
-                raise CompileError(
-                    f"cr.compile: argument {i} of type {type(a).__name__} is not supported; "
-                    "pass Tensors, NumPy arrays or hashable constants (numbers, strings, "
-                    "None, a np.random.Generator)"
-                ) from None
-            key.append(("C", type(a), a))
-    from .autograd import is_grad_enabled
-
-    key.append(is_grad_enabled())
+            add((type(a), a))
+    if len(args) > 1 and len(set(map(id, args))) < len(args):
+        ids = [id(a) for a in args]
+        add(tuple(ids.index(i) for i in ids))
     return tuple(key)
+
+
+def _unhashable(args):
+    for i, a in enumerate(args):
+        try:
+            hash(a)
+        except TypeError:
+            return CompileError(
+                f"cr.compile: argument {i} of type {type(a).__name__} is not supported; pass "
+                "Tensors, NumPy arrays or hashable constants (numbers, strings, None, a "
+                "np.random.Generator)"
+            )
+    return CompileError("cr.compile: an argument is not hashable")
 
 
 class CompiledStep:
@@ -1433,7 +1592,10 @@ class CompiledStep:
 
     def __call__(self, *args):
         key = _signature(args)
-        replays = self.cache.get(key)
+        try:
+            replays = self.cache.get(key)
+        except TypeError:
+            raise _unhashable(args) from None
         if replays is not None:
             for replay in replays:
                 out = replay(*args)
