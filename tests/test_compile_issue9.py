@@ -317,3 +317,65 @@ def test_case9_global_generator_used_directly_is_drawn_at_every_call():
     for k in range(4):
         x = cr.tensor(np.full(3, float(k)))
         assert eager(x).item() == compiled(x).item()
+
+
+# state reached in other ways --------------------------------------------------------
+def test_a_model_passed_as_an_argument_is_state():
+    def make():
+        net = _net()
+        opt = cr.optim.SGD(net.parameters(), lr=0.1, momentum=0.5)
+
+        def step(model, x, t):
+            opt.zero_grad()
+            loss = F.mse_loss(model(x), t)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return (lambda x, t: step(net, x, t)), net, opt, step
+
+    _, net1, opt1, eager = make()
+    _, net2, opt2, step = make()
+    compiled = cr.compile(step)
+    for x, t in _batches(4):
+        x, t = cr.tensor(x), cr.tensor(t)
+        assert eager(net1, x, t).item() == compiled(net2, x, t).item()
+    for p1, p2 in zip(net1.parameters(), net2.parameters()):
+        np.testing.assert_array_equal(p1.data, p2.data)
+
+
+def test_a_tensor_created_in_the_step_that_gets_a_gradient_is_refused():
+    def step(x):
+        w = cr.tensor(np.ones(2), requires_grad=True)
+        (w * x).sum().backward()
+        return w.grad
+
+    with pytest.raises(CompileError, match="not reachable from the step"):
+        cr.compile(step)(cr.tensor([1.0, 2.0]))
+    assert type(cr.Tensor.__dict__["_grad"]).__name__ == "member_descriptor"
+
+
+def test_state_in_a_user_module_named_by_the_step(tmp_path, monkeypatch):
+    (tmp_path / "mystate_for_compile.py").write_text(
+        "import numpy as np\nimport chainrule as cr\n"
+        "w = cr.tensor(np.array([1.0, -2.0]), requires_grad=True)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import mystate_for_compile as mod
+
+    def step(x):
+        mod.w.grad = None
+        e = (mod.w * mod.w * x).sum()
+        e.backward()
+        with cr.no_grad():
+            mod.w.sub_(0.1 * mod.w.grad)
+        return e
+
+    compiled = cr.compile(step)
+    w = mod.w.data.copy()
+    for k in range(4):
+        x = np.array([1.0, 0.5 * k])
+        expected = float(((w * w) * x).sum())
+        assert compiled(cr.tensor(x)).item() == expected
+        w = w - 0.1 * (2 * w * x)
+        np.testing.assert_array_equal(mod.w.data, w)

@@ -158,6 +158,7 @@ class _Trace:
         self.snaps = []  # (array, bytes at first use): refused if changed during the trace
         self.done = False
         self.group = {}  # var name -> alias group id (a view may share memory)
+        self.grad_writes = {}  # id -> Tensor whose .grad the step set (see _GradWatch)
         self.fresh = set()  # vars made inside the step (not state, not arguments)
 
     def new_var(self, value, group=None, fresh=True):
@@ -739,6 +740,13 @@ _LIBRARY_PREFIXES = ("chainrule", "numpy", "builtins", "math", "functools", "ite
 _MAX_OBJECTS = 5000
 
 
+def _is_library_module(mod):
+    name = mod.__name__.split(".")[0]
+    file = getattr(mod, "__file__", None) or ""
+    return name in _LIBRARY_PREFIXES or name in sys.stdlib_module_names or \
+        "site-packages" in file or not file
+
+
 def _is_library(obj):
     mod = getattr(obj, "__module__", None) or ""
     return mod.split(".")[0] in _LIBRARY_PREFIXES or mod == ""
@@ -799,6 +807,8 @@ class _State:
         self.exclude = exclude  # ids of argument objects
         self.tensors = []  # (node, _version at start)
         self.count = 0
+        self.modules = []  # user modules named by the code (``mylib.model``)
+        self.names = set()  # every name the walked code uses
 
     def node(self, obj, via=None):
         n = self.nodes.get(id(obj))
@@ -806,8 +816,18 @@ class _State:
             n = self.nodes[id(obj)] = _Node(obj, via)
         return n
 
-    def walk_root(self, fn):
+    def walk_root(self, fn, constants=()):
         self.walk_callable(fn, 0)
+        for c in constants:  # objects passed as arguments (a model, say): state too
+            self.walk_value(c, 1, live=False)
+        done = 0
+        while done < len(self.modules):
+            mod = self.modules[done]
+            done += 1
+            node = self.node(mod)
+            d = vars(mod)
+            for name in sorted(self.names & set(d)):
+                self.slot(node, "attr", name, d[name], 1, False)
 
     def budget(self):
         self.count += 1
@@ -854,7 +874,9 @@ class _State:
         if g.get("__name__", "").split(".")[0] in ("chainrule", "numpy"):
             return
         gnode = self.node(g)
-        for name in _code_names(fn.__code__):
+        names = _code_names(fn.__code__)
+        self.names |= names
+        for name in names:
             if name in g:
                 self.slot(gnode, "item", name, g[name], depth, False)
         if fn.__defaults__:
@@ -869,8 +891,11 @@ class _State:
     def slot(self, holder, kind, key, value, depth, live, readonly=False):
         if id(value) in self.exclude:
             return
-        if isinstance(value, (types.ModuleType, type, types.BuiltinFunctionType,
-                              types.BuiltinMethodType)):
+        if isinstance(value, types.ModuleType):
+            if not _is_library_module(value) and id(value) not in self.nodes:
+                self.modules.append(value)  # its attributes the code names: walked later
+            return
+        if isinstance(value, (type, types.BuiltinFunctionType, types.BuiltinMethodType)):
             return
         s = _Slot(holder, kind, key, value)
         s.index = len(self.slots)
@@ -1554,12 +1579,17 @@ def _signature(args):
             add((d.__class__, d.shape, d.dtype, d.strides, a.requires_grad))
         elif isinstance(a, np.ndarray):
             add((a.__class__, a.shape, a.dtype, a.strides))
-        else:
+        elif a is None or type(a) in _VALUE_ARGS:
             add((type(a), a))
+        else:  # an object (a model, a generator): the same object, not an equal one
+            add(("id", id(a)))
     if len(args) > 1 and len(set(map(id, args))) < len(args):
         ids = [id(a) for a in args]
         add(tuple(ids.index(i) for i in ids))
     return tuple(key)
+
+
+_VALUE_ARGS = (int, float, complex, bool, str, bytes)
 
 
 def _unhashable(args):
@@ -1631,7 +1661,9 @@ class CompiledStep:
         exclude = {id(a) for a in args if isinstance(a, (Tensor, np.ndarray))}
         exclude |= {id(a.data) for a in args if isinstance(a, Tensor)}
         state = _State(trace, exclude)
-        state.walk_root(self.fn)
+        objects = [a for a in args if not isinstance(a, (Tensor, np.ndarray)) and a is not None
+                   and type(a) not in _VALUE_ARGS]
+        state.walk_root(self.fn, objects)
         call_args, restore = [], []
         for k, a in enumerate(args):
             if isinstance(a, Tensor):
@@ -1660,11 +1692,14 @@ class CompiledStep:
         # the read entries get their code once the slot expressions are known (codegen)
         _local.trace = trace
         ok = False
+        _watch_grads(True)
         try:
             out = self.fn(*call_args)
             trace.check_constants()
+            _check_grad_writes(trace, state, args)
             ok = True
         finally:
+            _watch_grads(False)
             _local.trace = None
             trace.done = ok
             if not ok:
@@ -1684,6 +1719,7 @@ class CompiledStep:
             self.last_reason = plan.reason
             return result
         replay, self.source = built
+        replay.objects = objects  # their ids are in the cache key: keep them alive
         replays = self.cache.setdefault(key, [])
         replays.insert(0, replay)
         self.cache.move_to_end(key)
@@ -1715,6 +1751,48 @@ class CompiledStep:
         for a, _ in restore:
             if isinstance(a.data, StandIn):
                 a.data = a.data.value
+
+
+_GRAD_SLOT = Tensor.__dict__["_grad"]
+_watch_lock = threading.Lock()
+_watchers = [0]
+
+
+class _GradWatch:
+    """``Tensor._grad`` while a step is traced: notes which tensors get a gradient, so
+    that a tensor outside the discovered state is refused rather than left stale."""
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        return _GRAD_SLOT.__get__(obj, cls)
+
+    def __set__(self, obj, value):
+        tr = getattr(_local, "trace", None)
+        if tr is not None and value is not None:  # None: also every new tensor's start
+            tr.grad_writes[id(obj)] = obj
+        _GRAD_SLOT.__set__(obj, value)
+
+
+def _watch_grads(on):
+    with _watch_lock:
+        _watchers[0] += 1 if on else -1
+        if on and _watchers[0] == 1:
+            Tensor._grad = _GradWatch()
+        elif not on and _watchers[0] == 0:
+            Tensor._grad = _GRAD_SLOT
+
+
+def _check_grad_writes(trace, state, args):
+    ids = {id(a) for a in args}
+    for t in trace.grad_writes.values():
+        if t._node is None and id(t) not in state.nodes and id(t) not in ids:
+            raise CompileError(
+                f"cr.compile: a tensor of shape {t.shape} gets a gradient in the step but is "
+                "not reachable from the step's closure, globals or arguments, so a replay "
+                "could not keep its .grad up to date; keep the parameters in a model or list "
+                "the step refers to, and do not create tensors that require grad inside it"
+            )
 
 
 def _drop_state_reads(trace):
