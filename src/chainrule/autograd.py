@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import AnomalyError, BackwardError
 from .graph import Node, mode
-from .tensor import Tensor, _source, _traced, _wrap, as_array
+from .tensor import StandIn, Tensor, _source, _traced, _wrap, as_array
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -246,9 +246,6 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
     """
     grads = _seed_grads(roots, seeds)
     order = _toposort([t._node for t in roots if t._node is not None])
-    tracer = mode.tracer
-    if tracer is not None and create_graph:
-        tracer.refuse("a backward with create_graph=True")
     F = _ops.TS if create_graph else _ops.NP
     anomaly = mode.anomaly
     captured = {}
@@ -284,28 +281,23 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
                         key = _changed_input(node, i, x)
                         if key is None:
                             continue
-                    if tracer is not None:  # 3. the VJP (cr.compile records its NumPy calls)
-                        gi = tracer.vjp(op, i, g, out, args, params)
-                    elif op.variadic:
+                    if op.variadic:  # 3. the VJP
                         gi = vjps[0](F, g, out, i, args, *params)
                     else:
                         gi = vjps[i](F, g, out, *args, *params)
                     xd = x.data  # 4. reduced to the input's shape and dtype
                     shape = xd.shape
                     if gi.shape != shape:
-                        gi = F.sum_to(gi, shape) if tracer is None else tracer.sum_to(gi, shape)
+                        gi = F.sum_to(gi, shape)
                     if gi.dtype != xd.dtype:
-                        gi = gi.astype(xd.dtype) if create_graph else \
-                            _traced(np.asarray, gi, xd.dtype)
+                        gi = gi.astype(xd.dtype)
                     if anomaly:  # 5. NaN/Inf check
                         _anomaly_backward(node, i, gi)
                     prior = get(key)  # 6. summed where a value feeds several ops
                     if prior is None:
                         grads[key] = gi
-                    elif tracer is None:
-                        grads[key] = prior + gi
                     else:
-                        grads[key] = tracer.call(operator.add, (prior, gi), prior + gi)
+                        grads[key] = prior + gi
             if not retain_graph:  # 7. free what the node saved, keep its structure
                 free(node)
     finally:
@@ -324,7 +316,7 @@ def _seed_grads(roots, seeds):
 def _retain(node, g):
     """``.grad`` of the tensors that called ``retain_grad()``, made by ``node``."""
     for t in node.retained:
-        t._grad = g if isinstance(g, Tensor) else _wrap(np.array(g), None)
+        t._grad = g if isinstance(g, Tensor) else _wrap(np.copy(g), None)
 
 
 def _changed_input(node, i, x):
@@ -368,7 +360,8 @@ def parents(node):
 
 
 def _own(g, dtype):
-    return np.array(g, dtype=dtype)
+    g = np.copy(g)  # np.copy, not np.array: NumPy hands it to an array stand-in
+    return g if g.dtype == dtype else g.astype(dtype)
 
 
 def _seed(t, g, create_graph, k):
@@ -388,7 +381,7 @@ def _seed(t, g, create_graph, k):
                 f"tensor of shape {t.shape}, e.g. out.backward(cr.ones_like(out)), or reduce "
                 "it first (out.sum().backward())"
             )
-        g = np.ones(t.data.shape, dtype=t.data.dtype)
+        g = np.ones_like(t.data)
     elif create_graph and isinstance(g, Tensor):
         if g.shape != t.shape:
             raise BackwardError(_grad_shape_msg(k, g.shape, t.shape))
@@ -424,15 +417,14 @@ def _start(outputs, grads, create_graph, grads_name):
     if len(grads) != len(outs):
         raise ValueError(f"got {len(grads)} {grads_name} for {len(outs)} outputs")
     seeds = [_seed(t, g, create_graph, k) for k, (t, g) in enumerate(zip(outs, grads))]
-    if mode.tracer is not None:
-        mode.tracer.seed(seeds)
     return outs, seeds
 
 
 def _shared(g, dtype):
     """Whether ``g`` must be copied before it becomes a ``.grad`` that may change in place:
     a view, a read-only array, a NumPy scalar, or another dtype."""
-    return type(g) is not np.ndarray or g.base is not None or g.dtype != dtype \
+    kind = type(g.value) if isinstance(g, StandIn) else type(g)  # a stand-in: its array's
+    return kind is not np.ndarray or g.base is not None or g.dtype != dtype \
         or not g.flags.writeable
 
 
@@ -470,11 +462,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
 
 def _accumulate_all(leaves):
     seen = set()
-    tracer = mode.tracer
     for leaf, g in leaves.items():
         own = id(g) in seen or _shared(g, leaf.data.dtype)  # .grad gets its own array
-        if tracer is not None:
-            own = tracer.leaf(leaf, g, own)
         _accumulate(leaf, g, own)
         seen.add(id(g))
 
@@ -483,7 +472,7 @@ def _accumulate(leaf, g, own):
     """Add ``g`` to ``leaf.grad``; ``own``: copy it first (``.grad`` may change in place)."""
     if leaf.grad is None:
         if own:
-            g = np.array(g, dtype=leaf.data.dtype)
+            g = _own(g, leaf.data.dtype)
     else:
         if g.dtype != leaf.data.dtype:
             g = g.astype(leaf.data.dtype)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .compiler import create
 from .tensor import Tensor, as_array
 
 _FLOATS = (np.float16, np.float32, np.float64)
@@ -107,7 +108,7 @@ def zeros(*shape, dtype=None, requires_grad=False) -> Tensor:
     >>> cr.zeros(2, 3).shape, cr.zeros((2, 3), dtype=np.float32).dtype
     ((2, 3), dtype('float32'))
     """
-    return _make(np.zeros(_shape(shape), dtype=_floats(dtype)), requires_grad)
+    return _make(create(np.zeros, _shape(shape), dtype=_floats(dtype)), requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad=False) -> Tensor:
@@ -118,7 +119,7 @@ def ones(*shape, dtype=None, requires_grad=False) -> Tensor:
     >>> cr.ones(3)
     tensor([1., 1., 1.])
     """
-    return _make(np.ones(_shape(shape), dtype=_floats(dtype)), requires_grad)
+    return _make(create(np.ones, _shape(shape), dtype=_floats(dtype)), requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False) -> Tensor:
@@ -132,8 +133,8 @@ def full(shape, fill_value, dtype=None, requires_grad=False) -> Tensor:
     """
     if dtype is None and isinstance(fill_value, float):
         dtype = _default[0]
-    return _make(np.full(tuple(np.atleast_1d(shape)) if not isinstance(shape, tuple) else shape,
-                         fill_value, dtype=dtype), requires_grad)
+    shape = tuple(np.atleast_1d(shape)) if not isinstance(shape, tuple) else shape
+    return _make(create(np.full, shape, fill_value, dtype=dtype), requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad=False) -> Tensor:
@@ -144,7 +145,7 @@ def zeros_like(t, dtype=None, requires_grad=False) -> Tensor:
     >>> cr.zeros_like(cr.ones(2, 2)).sum().item()
     0.0
     """
-    return _make(np.zeros_like(np.asarray(t), dtype=dtype), requires_grad)
+    return _make(np.zeros_like(as_array(t, where="zeros_like"), dtype=dtype), requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False) -> Tensor:
@@ -155,7 +156,7 @@ def ones_like(t, dtype=None, requires_grad=False) -> Tensor:
     >>> cr.ones_like(np.zeros((2, 3))).shape
     (2, 3)
     """
-    return _make(np.ones_like(np.asarray(t), dtype=dtype), requires_grad)
+    return _make(np.ones_like(as_array(t, where="ones_like"), dtype=dtype), requires_grad)
 
 
 def arange(*args, dtype=None, requires_grad=False) -> Tensor:
@@ -168,7 +169,7 @@ def arange(*args, dtype=None, requires_grad=False) -> Tensor:
     >>> cr.arange(0.0, 1.0, 0.25)
     tensor([0.  , 0.25, 0.5 , 0.75])
     """
-    arr = np.arange(*args, dtype=dtype)
+    arr = create(np.arange, *args, dtype=dtype)
     if dtype is None and arr.dtype == np.float64:
         arr = arr.astype(_default[0], copy=False)
     return _make(arr, requires_grad)
@@ -182,7 +183,7 @@ def linspace(start, stop, num=50, dtype=None, requires_grad=False) -> Tensor:
     >>> cr.linspace(-1, 1, 5)
     tensor([-1. , -0.5,  0. ,  0.5,  1. ])
     """
-    return _make(np.linspace(start, stop, num, dtype=_floats(dtype)), requires_grad)
+    return _make(create(np.linspace, start, stop, num, dtype=_floats(dtype)), requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False) -> Tensor:
@@ -194,7 +195,7 @@ def eye(n, m=None, dtype=None, requires_grad=False) -> Tensor:
     tensor([[1., 0.],
             [0., 1.]])
     """
-    return _make(np.eye(n, m, dtype=_floats(dtype)), requires_grad)
+    return _make(create(np.eye, n, m, dtype=_floats(dtype)), requires_grad)
 
 
 def randn(*shape, seed=None, generator=None, dtype=None, requires_grad=False) -> Tensor:
@@ -206,9 +207,8 @@ def randn(*shape, seed=None, generator=None, dtype=None, requires_grad=False) ->
     >>> a.shape, bool((a.numpy() == b.numpy()).all())      # the same seed, the same values
     ((2, 3), True)
     """
-    rng = generator if generator is not None else np.random.default_rng(seed)
-    return _make(rng.standard_normal(_shape(shape)).astype(_floats(dtype), copy=False),
-                 requires_grad)
+    draw = create(_draw, generator, seed, "standard_normal", _shape(shape), random=True)
+    return _make(draw.astype(_floats(dtype), copy=False), requires_grad)
 
 
 def rand(*shape, seed=None, generator=None, dtype=None, requires_grad=False) -> Tensor:
@@ -220,5 +220,12 @@ def rand(*shape, seed=None, generator=None, dtype=None, requires_grad=False) -> 
     >>> bool(u.min() >= 0.0 and u.max() < 1.0)
     True
     """
+    draw = create(_draw, generator, seed, "random", _shape(shape), random=True)
+    return _make(draw.astype(_floats(dtype), copy=False), requires_grad)
+
+
+def _draw(generator, seed, method, shape):
+    """Samples from ``generator``, or from a new one seeded with ``seed`` (None: fresh
+    entropy), made per call: under cr.compile each replay draws again."""
     rng = generator if generator is not None else np.random.default_rng(seed)
-    return _make(rng.random(_shape(shape)).astype(_floats(dtype), copy=False), requires_grad)
+    return getattr(rng, method)(shape)

@@ -7,7 +7,6 @@ version of each input at the time the op ran (to detect later in-place changes).
 
 from __future__ import annotations
 
-import functools
 import itertools
 import threading
 
@@ -55,28 +54,13 @@ class _Mode(threading.local):
     attributes, so a new thread starts with them without running any code; while no
     thread has switched one, ops do not read them at all (see ``defaults``)."""
 
-    _grad_enabled, _anomaly, _tracer = True, False, None
+    _grad_enabled, _anomaly = True, False
     grad_enabled = _switch("grad_enabled", True)
     anomaly = _switch("anomaly", False)
-    tracer = _switch("tracer", None)  # set by cr.compile while it traces a step
     sites = None  # node -> where user code created it, only while detecting anomalies
 
 
 mode = _Mode()
-
-
-def effect(method):
-    """Mark a method that changes state outside the graph (``opt.step``, ``zero_grad``):
-    while ``cr.compile`` traces a step it records the whole call, and replays it as is."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        tracer = mode.tracer
-        if tracer is not None:
-            return tracer.effect(method, self, args, kwargs)
-        return method(self, *args, **kwargs)
-
-    return wrapper
 
 
 class Op:

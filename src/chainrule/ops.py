@@ -23,7 +23,18 @@ import numpy as np
 from . import kernels as K
 from .errors import ShapeError
 from .graph import Op
-from .tensor import Tensor, _index, _setitem, _traced, _wrap, apply, as_array, binary, unary
+from .tensor import (
+    Tensor,
+    _asarray,
+    _index,
+    _setitem,
+    _traced,
+    _wrap,
+    apply,
+    as_array,
+    binary,
+    unary,
+)
 
 OPS: dict[str, Op] = {}  # the registry: every primitive; the test suite checks each one
 
@@ -192,17 +203,17 @@ SETITEM = defop("setitem", lambda a, value, index: _setitem(a.copy(), value, ind
                 inputs="a value", params="index", method=False, export=False)
 
 # reductions (axis is None or a sorted tuple of non-negative ints)
-SUM = defop("sum", lambda x, axis, keepdims: np.asarray(K.sum(x, axis, keepdims)),
+SUM = defop("sum", lambda x, axis, keepdims: _asarray(K.sum(x, axis, keepdims)),
             lambda F, g, out, x, axis, keepdims: _unreduce(F, g, x.shape, axis, keepdims),
             params="axis keepdims")
-MEAN = defop("mean", lambda x, axis, keepdims: np.asarray(K.mean(x, axis, keepdims)),
+MEAN = defop("mean", lambda x, axis, keepdims: _asarray(K.mean(x, axis, keepdims)),
              lambda F, g, out, x, axis, keepdims:
                  _unreduce(F, g / K.count(x.shape, axis), x.shape, axis, keepdims),
              params="axis keepdims")
-MAX = defop("max", lambda x, axis, keepdims: np.asarray(K.max(x, axis, keepdims)),
+MAX = defop("max", lambda x, axis, keepdims: _asarray(K.max(x, axis, keepdims)),
             lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims),
             params="axis keepdims", reads="x out")
-MIN = defop("min", lambda x, axis, keepdims: np.asarray(K.min(x, axis, keepdims)),
+MIN = defop("min", lambda x, axis, keepdims: _asarray(K.min(x, axis, keepdims)),
             lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims),
             params="axis keepdims", reads="x out")
 SOFTMAX = defop("softmax", K.softmax,

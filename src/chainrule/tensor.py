@@ -33,10 +33,24 @@ def _check_dtype(arr, where):
     return arr
 
 
+class StandIn:
+    """Base of the values that stand in for arrays and numbers while ``cr.compile`` traces a
+    step (see ``compiler.py``): ``as_array`` and the ops take them as they take arrays."""
+
+    __slots__ = ()
+
+
+def _asarray(x):
+    """``np.asarray(x)``; a stand-in converts itself (NumPy cannot dispatch ``asarray``)."""
+    return x.asarray() if isinstance(x, StandIn) else np.asarray(x)
+
+
 def as_array(data, dtype=None, copy=False, where="tensor"):
     """NumPy array from a Tensor, array, number or nested list, with a clear error otherwise."""
     if isinstance(data, Tensor):
         data = data.data
+    if isinstance(data, StandIn):
+        return _check_dtype(data.asarray(dtype, copy), where)
     elif not isinstance(data, (np.ndarray, np.generic, list, tuple, int, float, bool)):
         raise TypeError(
             f"{where}: unsupported data type {type(data).__name__}; expected a number, a "
@@ -55,7 +69,7 @@ def as_array(data, dtype=None, copy=False, where="tensor"):
 def _const(x, where):
     """An operand that is not a Tensor. Python numbers stay Python numbers (NumPy's weak
     scalars keep the tensor's dtype); arrays and lists become arrays."""
-    if isinstance(x, (int, float)) or isinstance(x, np.ndarray):
+    if isinstance(x, (int, float, np.ndarray, StandIn)):
         return x
     if isinstance(x, (np.generic, list, tuple)):
         return as_array(x, where=where)
@@ -87,15 +101,13 @@ def _fail(op, arrays, params, err):
     return TypeError(msg)
 
 
-def _result(op, out, inputs, params, versions, args):
+def _result(op, out, inputs, params, versions):
     """What every op returns (``unary``, ``binary`` and ``apply`` end here): ``out`` as a
     Tensor, recorded as ``op(*inputs, *params)`` when ``inputs`` is given (an input requires
-    grad) and grad mode is on. ``args`` are the forward's arguments (for ``cr.compile``)."""
-    if defaults.plain:  # every thread has the default modes: record, no checks, no trace
+    grad) and grad mode is on."""
+    if defaults.plain:  # every thread has the default modes: record, no checks
         return _wrap(out, None if inputs is None else Node(op, inputs, out, params, versions))
     m = mode  # some thread switched a mode: this thread's own switches decide
-    if m._tracer is not None:
-        mode.tracer.call(op.forward, args, out)
     record = inputs is not None and m._grad_enabled
     t = _wrap(out, Node(op, inputs, out, params, versions) if record else None)
     if m._anomaly:
@@ -111,8 +123,8 @@ def unary(op, x, *params):
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, (xd,), params, e) from None
     if x._requires_grad:
-        return _result(op, out, [x], params, (x._version,), (xd, *params))
-    return _result(op, out, None, None, None, (xd, *params))
+        return _result(op, out, [x], params, (x._version,))
+    return _result(op, out, None, None, None)
 
 
 def binary(op, a, b):
@@ -130,8 +142,8 @@ def binary(op, a, b):
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, (ad, bd), (), e) from None
     if ra or rb:
-        return _result(op, out, [a, b], (), (va, vb), (ad, bd))
-    return _result(op, out, None, None, None, (ad, bd))
+        return _result(op, out, [a, b], (), (va, vb))
+    return _result(op, out, None, None, None)
 
 
 def apply(op, inputs, *params):
@@ -151,31 +163,27 @@ def apply(op, inputs, *params):
         out = op.forward(datas, *params) if op.variadic else op.forward(*datas, *params)
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, datas, params, e) from None
-    args = (datas, *params) if op.variadic else (*datas, *params)
     if record:
-        return _result(op, out, list(inputs), params, tuple(versions), args)
-    return _result(op, out, None, None, None, args)
+        return _result(op, out, list(inputs), params, tuple(versions))
+    return _result(op, out, None, None, None)
 
 
 def _compare(ufunc, a, b):
     bd = b.data if isinstance(b, Tensor) else b
-    if not isinstance(bd, _NUMBER + (np.ndarray, list, tuple)):
+    if not isinstance(bd, _NUMBER + (np.ndarray, list, tuple, StandIn)):
         return NotImplemented
     return _wrap(_traced(ufunc, a.data, bd), None)
 
 
 def _traced(fn, *args):
-    """``fn(*args)`` on arrays outside any op, recorded when ``cr.compile`` traces."""
-    out = fn(*args)
-    if mode.tracer is not None:
-        mode.tracer.call(fn, args, out)
-    return out
+    """``fn(*args)`` on arrays outside any op."""
+    return fn(*args)
 
 
 def _read(t, what):
-    """A Python-level read of tensor values: refused while ``cr.compile`` traces."""
-    if mode.tracer is not None:
-        mode.tracer.refuse(what)
+    """A Python-level read of tensor values: refused by a stand-in (``cr.compile``)."""
+    if isinstance(t.data, StandIn):
+        t.data.refuse(what)
     return t.data
 
 
@@ -343,8 +351,6 @@ class Tensor:
                     f".grad must have its tensor's dtype {self.dtype}, got {value.dtype}; "
                     f"convert it with .astype(np.{self.dtype})"
                 )
-        if mode.tracer is not None:  # cr.compile replays the assignment (or refuses it)
-            mode.tracer.set_grad(self, value)
         self._grad = value
 
     @property
@@ -630,7 +636,7 @@ def _scaled(x, alpha):
 
 
 def _argext(fn, x, axis):
-    return np.asarray(fn(x, axis=axis))
+    return _asarray(fn(x, axis=axis))
 
 
 def _plain(x):
@@ -661,7 +667,7 @@ def _index(index):
     if isinstance(index, tuple):
         return tuple(_index(i) for i in index)
     if isinstance(index, Tensor):
-        return np.asarray(index.data)
+        return index.data
     if isinstance(index, list):
         return np.asarray(index)
     return index

@@ -12,7 +12,7 @@ import numpy as np
 from .. import log_softmax, relu, sigmoid, softmax, stack, tanh
 from ..errors import ShapeError
 from ..ops import LINEAR, MSE_LOSS
-from ..tensor import Tensor, apply
+from ..tensor import Tensor, _asarray, apply
 
 __all__ = [
     "binary_cross_entropy_with_logits",
@@ -107,7 +107,7 @@ def mse_loss(input, target, reduction="mean"):
 
 
 def _class_targets(fn, target, n, classes):
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target.data if isinstance(target, Tensor) else _asarray(target)
     if t.dtype.kind not in "iu":
         if t.dtype.kind == "f" and t.size and np.all(t == np.round(t)):
             t = t.astype(np.intp)

@@ -7,7 +7,6 @@ from collections import OrderedDict
 import numpy as np
 
 from ..errors import StateDictError
-from ..graph import effect
 from ..tensor import Tensor
 from .utils import zero_grads
 
@@ -181,7 +180,6 @@ class Module:
         """Set evaluation mode (``train(False)``); returns ``self``."""
         return self.train(False)
 
-    @effect  # cr.compile replays it whole
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters (to None, or to zeros in place)."""
         zero_grads(self.parameters(), set_to_none)

@@ -179,8 +179,8 @@ class DistributedDataParallel(Module):
             return
         self._pending = False
         used, self._used = self._used, set()
-        if mode.tracer is not None and self.world_size > 1:
-            mode.tracer.refuse("DistributedDataParallel's gradient allreduce")
+        if self.world_size > 1:
+            _refuse_trace("DistributedDataParallel's gradient allreduce")
         if self.find_unused_parameters:
             flags = np.array([id(p) in used for p in self._params], dtype=np.int32)
             distributed.all_reduce(flags, op="max")
@@ -250,6 +250,15 @@ def _make_buckets(params, cap_mb):
 
 @contextlib.contextmanager
 def _no_tracing():
-    if mode.tracer is not None and distributed.get_world_size() > 1:
-        mode.tracer.refuse("DistributedDataParallel's broadcasts")
+    if distributed.get_world_size() > 1:
+        _refuse_trace("DistributedDataParallel's broadcasts")
     yield
+
+
+def _refuse_trace(what):
+    """Collectives cannot be replayed by ``cr.compile`` (they talk to other processes)."""
+    from .. import compiler
+
+    if compiler._active() is not None:
+        compiler._refuse(what, "call the compiled step without DistributedDataParallel, or "
+                         "run it eagerly on several processes")

@@ -58,7 +58,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     --------
     >>> x = cr.tensor([3.0, 4.0], requires_grad=True)
     >>> (0.5 * (x * x).sum()).backward()                 # x.grad = (3, 4), norm 5
-    >>> cr.nn.utils.clip_grad_norm_([x], max_norm=1.0)   # returns the norm before clipping
+    >>> float(cr.nn.utils.clip_grad_norm_([x], max_norm=1.0))   # the norm before clipping
     5.0
     >>> x.grad
     tensor([0.6, 0.8])
@@ -68,21 +68,28 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     norm_type = float(norm_type)
     if not grads:
         return 0.0
+    # the norm stays a NumPy float64 (a float) computed by NumPy calls, so that a step
+    # compiled with cr.compile recomputes it at every call
     if norm_type == math.inf:
-        total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
-    else:
-        total = sum(float(np.sum(np.abs(g) ** norm_type)) for g in grads) ** (1.0 / norm_type)
-    if not math.isfinite(total):
-        if error_if_nonfinite:
-            raise FloatingPointError(
-                f"clip_grad_norm_: the total {norm_type:g}-norm of the gradients is {total}; "
-                "a gradient holds NaN or Inf"
-            )
-        return total
-    scale = max_norm / (total + 1e-6)
-    if scale < 1.0:
+        total = np.float64(0.0)
         for g in grads:
-            np.multiply(g, scale, out=g)
+            if g.size:
+                total = np.maximum(total, np.max(np.abs(g)).astype(np.float64))
+    else:
+        total = 0
+        for g in grads:
+            total = total + np.sum(np.abs(g) ** norm_type).astype(np.float64)
+        total = total ** (1.0 / norm_type)
+    finite = np.isfinite(total)
+    if error_if_nonfinite and not finite:
+        raise FloatingPointError(
+            f"clip_grad_norm_: the total {norm_type:g}-norm of the gradients is "
+            f"{float(total)}; a gradient holds NaN or Inf"
+        )
+    scale = max_norm / (total + 1e-6)
+    scale = np.where(finite & (scale < 1.0), scale, 1.0)  # × 1.0 leaves a gradient as is
+    for g in grads:
+        np.multiply(g, scale.astype(g.dtype), out=g)
     return total
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .optimizer import Optimizer, with_weight_decay
@@ -84,7 +82,7 @@ class Adam(Optimizer):
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         step_size = lr / (1.0 - b1**t)
         np.sqrt(v, out=d)
-        np.divide(d, math.sqrt(1.0 - b2**t), out=d)
+        np.divide(d, (1.0 - b2**t) ** 0.5, out=d)  # ** 0.5: also on a traced step count
         np.add(d, group["eps"], out=d)
         np.divide(m, d, out=d)
         np.multiply(d, step_size, out=d)

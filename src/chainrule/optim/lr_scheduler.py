@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from ..errors import StateDictError
-from ..graph import effect
 from .optimizer import Optimizer, _scalar
 from .options import FINITE, NONNEGATIVE, Items, Real, check
 
@@ -49,7 +48,6 @@ class LRScheduler:
     def lr_at(self, base_lr, epoch):
         raise NotImplementedError
 
-    @effect  # cr.compile replays it whole
     def step(self):
         """Advance one epoch and set the new learning rates."""
         self.last_epoch += 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import StateDictError
-from ..graph import effect
 from ..nn.utils import zero_grads
 from ..tensor import Tensor
 from .options import NONNEGATIVE, Real, check
@@ -117,12 +116,10 @@ class Optimizer:
         """What is wrong with a combination of valid options (None when nothing is)."""
         return None
 
-    @effect  # cr.compile replays these two whole
     def zero_grad(self, set_to_none=True):
         """Forget the gradients: set ``p.grad`` to None (default) or fill it with zeros."""
         zero_grads((p for g in self.param_groups for p in g["params"]), set_to_none)
 
-    @effect
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()`` if given."""
         loss = None
@@ -264,12 +261,6 @@ class Optimizer:
                 if k != "params":
                     lines.append(f"    {k}: {g[k]}")
         return "\n".join(lines) + "\n)"
-
-
-def bump_versions(params):
-    """Mark parameters as changed in place (what ``step`` does after its updates)."""
-    for p in params:
-        p._bump_version()
 
 
 def with_weight_decay(w, g, weight_decay, state):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiler import Live
-from .optimizer import Optimizer, bump_versions, with_weight_decay
+from .optimizer import Optimizer, with_weight_decay
 from .options import FINITE, FLAG, NONNEGATIVE
 
 
@@ -81,27 +80,3 @@ class SGD(Optimizer):
                 g = buf
         np.multiply(g, group["lr"], out=d)
         np.subtract(w, d, out=w)
-
-    def _replay_step(self, closure=None):
-        """For ``cr.compile``: plain gradient descent as NumPy calls on fixed arrays (the
-        learning rate read at each call), valid while momentum and weight decay stay 0.
-        None (replay ``step`` whole) for momentum or weight decay, whose updates differ
-        between the first step and later ones or read more state."""
-        if closure is not None:
-            return None
-        guards, calls, params = [], [], []
-        for group in self.param_groups:
-            if group["momentum"] or group["weight_decay"]:
-                return None
-            guards += [(group, "momentum", group["momentum"]),
-                       (group, "weight_decay", group["weight_decay"])]
-            lr = Live(group, "lr", item=True)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d = self.state[p]["_d"]
-                calls.append((np.multiply, (Live(p, "grad.data"), lr), {"out": d}))
-                calls.append((np.subtract, (p.data, d), {"out": p.data}))
-                params.append(p)
-        calls.append((bump_versions, (tuple(params),), None))
-        return guards, calls
