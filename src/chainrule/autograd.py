@@ -430,7 +430,7 @@ def _shared(g, dtype):
 
 # Called as hook(leaves) at the end of every backward() with the leaves it reached (a dict
 # keyed by tensor): how cr.nn.parallel.DistributedDataParallel averages gradients.
-post_backward_hooks = []
+post_backward_hooks: list = []
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):

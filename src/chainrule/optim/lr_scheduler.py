@@ -25,7 +25,9 @@ class LRScheduler:
     (True, True)
     """
 
-    OPTIONS = {"last_epoch": Real(-1, integer=True), "base_lrs": Items(NONNEGATIVE)}
+    OPTIONS: dict[str, object] = {"last_epoch": Real(-1, integer=True),
+                                  "base_lrs": Items(NONNEGATIVE)}
+    last_epoch: int  # set from the checked options in __init__
 
     def __init__(self, optimizer, last_epoch=-1):
         name = type(self).__name__

@@ -46,7 +46,7 @@ class Optimizer:
     [0.1, 0.0]
     """
 
-    OPTIONS = {"lr": NONNEGATIVE, "initial_lr": NONNEGATIVE}
+    OPTIONS: dict[str, object] = {"lr": NONNEGATIVE, "initial_lr": NONNEGATIVE}
 
     def __init__(self, params, defaults):
         self.defaults = self._check_group(defaults, type(self).__name__)
