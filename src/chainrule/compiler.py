@@ -576,9 +576,16 @@ def _check_index(index, setting=False):
                     "the values)", "keep shapes fixed: use cr.where(mask, x, 0) instead")
 
 
+_REDUCE_METHODS = {"min": np.minimum.reduce, "max": np.maximum.reduce}
+
+
 def _method(name):
     def method(self, *args, **kwargs):
         fn = getattr(type(self.value), name)
+        if name in _REDUCE_METHODS and not args and not kwargs and not self.trace.done \
+                and type(self.value) is np.ndarray:
+            # x.min() is np.minimum.reduce(x, None) behind a layer of Python: record that
+            return self.trace.call(_REDUCE_METHODS[name], (self, None), None, pure_new=True)
         if self.trace.done:
             return fn(self.value, *_Trace.concrete(args), **_Trace.concrete(kwargs))
         return self.trace.call(fn, (self,) + args, kwargs or None,
@@ -1184,6 +1191,10 @@ def _build(plan, result):
             continue
         args = [_sub(gen, a, folded) for a in e.args]
         kw = [f"{k}={_sub(gen, v, folded)}" for k, v in (e.kwargs or {}).items()]
+        if _unique_scatter(e, trace):  # np.add.at on distinct places: as a[i] += g, same bits
+            e_args = [_sub(gen, a, folded) for a in e.args]
+            lines.append((None, f"_iadd_at({', '.join(e_args)})"))
+            continue
         buf = _buffer(trace, e, groups, escaping)
         if buf is not None:  # the same output array at every call (see _buffer)
             kw.append(f"out={gen.const(buf)}")
@@ -1244,7 +1255,8 @@ def _build(plan, result):
            + "\n".join(pre_wb + wb_lines) + ("\n" if pre_wb or wb_lines else "")
            + f"    return {ret}\n")
     ns = dict(gen.consts, _RETRACE=_RETRACE, _GUARD_ERRORS=_GUARD_ERRORS, _wrap=_wrap,
-              _np_copy=np.copy, _last=plan.last, _list=list, _map=map, _id=id)
+              _np_copy=np.copy, _last=plan.last, _list=list, _map=map, _id=id,
+              _iadd_at=_iadd_at)
     exec(builtins.compile(src, "<cr.compile>", "exec"), ns)  # noqa: S102 (our own source)
     return ns["replay"], src
 
@@ -1297,6 +1309,40 @@ def _cse_key(a):
     if a is None or type(a) in (bool, int, float, str):
         return (type(a), a)
     return ("id", id(a))
+
+
+def _unique_scatter(e, trace):
+    """``np.add.at(a, index, g)`` whose index picks each place once whatever the traced
+    parts hold: one part is a constant 1-D integer array of distinct values (the rows
+    ``arange(n)`` of a cross-entropy), the others 1-D of the same length."""
+    fn = e.fn
+    if e.kind != "inplace" or getattr(fn, "__self__", None) is not np.add or \
+            getattr(fn, "__name__", "") != "at" or len(e.args) != 3 or \
+            not isinstance(e.args[1], tuple):
+        return False
+    parts, n, unique = e.args[1], None, False
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            if part.ndim != 1 or part.dtype.kind not in "iu":
+                return False
+            length = len(part)
+            unique = unique or len(np.unique(part)) == length
+        elif isinstance(part, _Var):
+            v = trace.values[part.name]  # its shape is fixed by the guards
+            if not isinstance(v, np.ndarray) or v.ndim != 1 or v.dtype.kind not in "iu":
+                return False
+            length = len(v)
+        else:
+            return False
+        if length is not None:
+            if n is not None and length != n:
+                return False
+            n = length
+    return unique and n is not None
+
+
+def _iadd_at(a, index, g):
+    a[index] += g
 
 
 def _buffer(trace, e, groups, escaping):
