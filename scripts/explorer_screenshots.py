@@ -46,7 +46,8 @@ def descent_shot(page, path):
     replot(page, lambda: page.select_option("#preset", "ravine"))
     for box in page.query_selector_all("#methods input"):
         box.set_checked(box.get_attribute("value") in ("gd", "momentum", "adam"))
-    set_lr(page, 0.075)
+    page.fill("#eta", "0.075")
+    page.dispatch_event("#eta", "change")
     page.fill("#steps", "60")
     page.click("#run")
     page.wait_for_selector("#descent-panel[data-state=done]")
@@ -66,7 +67,8 @@ def network_shot(page, path):
     settle(page)
     for box in page.query_selector_all("#methods input"):
         box.set_checked(box.get_attribute("value") in ("gd", "adam"))
-    set_lr(page, 0.02)
+    page.fill("#eta", "0.02")
+    page.dispatch_event("#eta", "change")
     page.fill("#steps", "150")
     page.click("#run")
     page.wait_for_selector("#descent-panel[data-state=done]")

@@ -55,7 +55,11 @@
   };
   const clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
 
-  function spec() {
+  // The function as plotted last: requests for the point, the Taylor picture and descent
+  // use it, so a mistyped expression (refused) is not sent again behind the user's back.
+  const spec = () => S.spec || typedSpec();
+
+  function typedSpec() {
     if (S.mode === "network") {
       return { network: { problem: $("problem").value, wx: $("wx").value, wy: $("wy").value } };
     }
@@ -134,7 +138,7 @@
   }
 
   async function plotSurface(useDomain) {
-    const body = { function: spec(), n: GRID, gradient: true };
+    const body = { function: typedSpec(), n: GRID, gradient: true };
     if (useDomain) {
       const d = ["xmin", "xmax", "ymin", "ymax"].map((k) => Number($(k).value));
       body.domain = { xmin: d[0], xmax: d[1], ymin: d[2], ymax: d[3] };
@@ -148,6 +152,7 @@
       return false;
     }
     showError($("expr-error"), null);
+    S.spec = body.function;
     S.surf = res;
     S.gref = gradientScale(res);
     S.domain = res.domain;
@@ -620,6 +625,7 @@
 
   // ------------------------------------------------------------------ the point
   const fetchPoint = latest(async (x, y) => {
+    if (!S.surf) return;
     let info;
     try {
       info = await api("/api/point", { function: spec(), x, y, direction: S.dir });
@@ -642,6 +648,7 @@
   });
 
   const fetchTaylor = latest(async (x, y) => {
+    if (!S.surf) return;
     let res;
     try {
       res = await api("/api/taylor", { function: spec(), x, y, eta: lr(), n: 80 });
