@@ -50,7 +50,6 @@ from __future__ import annotations
 import builtins
 import collections
 import functools
-import linecache
 import math
 import operator
 import os
@@ -61,6 +60,7 @@ import warnings
 
 import numpy as np
 
+from .autograd import _user_site as _site
 from .autograd import is_grad_enabled
 from .errors import ChainruleError
 from .tensor import StandIn, Tensor, _wrap
@@ -80,17 +80,6 @@ class CompileError(ChainruleError, RuntimeError):
 
 class CompileWarning(RuntimeWarning):
     """A compiled step keeps tracing again (its guards keep failing)."""
-
-
-def _site():
-    """'file:line in function: source' of the innermost frame outside chainrule."""
-    f = sys._getframe(1)
-    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(_PKG_DIR):
-        f = f.f_back
-    if f is None:
-        return "<unknown>"
-    src = linecache.getline(f.f_code.co_filename, f.f_lineno).strip()
-    return f"{f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}: {src}"
 
 
 def _from_library():
