@@ -8,6 +8,8 @@ import urllib.request
 
 import pytest
 
+import chainrule as cr
+
 pytest.importorskip("fastapi", reason="the explorer needs the 'explore' extra")
 pytest.importorskip("uvicorn", reason="the explorer needs the 'explore' extra")
 
@@ -124,18 +126,40 @@ def test_concurrent_requests_get_the_same_answers():
     assert together == alone * 8
 
 
-def test_computations_wait_for_the_compute_lock():
-    # chainrule's grad mode is process-wide, so a no_grad in one request (the Taylor
-    # picture) must not overlap another request's recording: every endpoint takes the lock.
-    from concurrent.futures import ThreadPoolExecutor, wait
+def test_requests_run_beside_a_thread_in_no_grad():
+    # Grad mode is per thread and the server takes no lock: while another thread of the
+    # same process sits inside no_grad, requests run at once and still get gradients.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
 
-    from chainrule.explorer.app import COMPUTE_LOCK
+    inside, release = threading.Event(), threading.Event()
 
-    body = json.dumps({"function": {"expression": "x*y"}, "x": 2, "y": 3}).encode()
-    with BackgroundServer() as srv, ThreadPoolExecutor(max_workers=1) as pool:
-        with COMPUTE_LOCK:
-            pending = pool.submit(get, srv.url + "api/point", body)
-            done, _ = wait([pending], timeout=0.5)
-            assert not done  # blocked while the lock is held
-        status, reply = pending.result(timeout=30)
-    assert status == 200 and json.loads(reply)["gx"] == 3.0
+    def hold_no_grad():
+        with cr.no_grad():
+            inside.set()
+            release.wait(30)
+            assert not cr.is_grad_enabled()
+
+    bodies = [
+        ("api/point", {"function": {"expression": "x*y"}, "x": 2, "y": 3}),
+        ("api/point", {"function": {"network": {"problem": "sin", "wx": "w1_1", "wy": "w2_1"}},
+                       "x": 0.5, "y": -0.5}),
+        ("api/walkthrough/expression", {"expression": "x*y + sin(x)", "x": 2, "y": 3}),
+    ]
+    with BackgroundServer() as srv, ThreadPoolExecutor(max_workers=3) as pool:
+        alone = [json.loads(get(srv.url + p, json.dumps(b).encode())[1]) for p, b in bodies]
+        holder = threading.Thread(target=hold_no_grad)
+        holder.start()
+        try:
+            assert inside.wait(10)
+            futures = [pool.submit(get, srv.url + p, json.dumps(b).encode()) for p, b in bodies]
+            replies = [f.result(timeout=30) for f in futures]  # no lock: none waits for release
+        finally:
+            release.set()
+            holder.join()
+    assert [status for status, _ in replies] == [200, 200, 200]
+    together = [json.loads(r) for _, r in replies]
+    assert together[0]["gx"] == 3.0 and together[0]["gy"] == 2.0
+    for a, b in zip(alone, together):
+        a.pop("ms", None), b.pop("ms", None)
+        assert a == b

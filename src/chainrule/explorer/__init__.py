@@ -22,9 +22,9 @@ when it uses the names already reserved for it (the walkthrough does):
    Scripts are loaded when listed in :data:`.app.TAB_SCRIPTS` and present on disk.
 2. ``explorer/<name>.py`` defines ``router = fastapi.APIRouter()`` with its endpoints under
    ``/api/<name>/...``; routers named in :data:`.app.OPTIONAL_ROUTERS` are included when
-   their module exists. Hold :data:`.app.COMPUTE_LOCK` around chainrule work (grad mode is
-   process-wide) and raise :class:`chainrule.errors.UserError` for bad input (sent as 400
-   with ``{"error": message}``).
+   their module exists. Requests run in parallel threads with no lock (chainrule's grad
+   mode is per thread): keep shared state read-only, and raise
+   :class:`chainrule.errors.UserError` for bad input (sent as 400 with ``{"error": message}``).
 """
 
 from __future__ import annotations

@@ -1,14 +1,13 @@
 """The explorer's FastAPI app: a JSON API over :mod:`.compute` and the static page.
 
-Every computation runs under :data:`COMPUTE_LOCK`: chainrule's grad mode is process-wide,
-so two requests recording graphs at once in the server's thread pool must not interleave.
-Routers of other tabs should take the same lock around their chainrule work.
+Requests run in parallel in the server's thread pool, with no lock: chainrule's grad and
+anomaly modes are per thread, and the state requests share (parsed expressions, the
+Figure 5.3 data and trained weights) is cached read-only.
 """
 
 from __future__ import annotations
 
 import importlib
-import threading
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -29,7 +28,6 @@ OPTIONAL_ROUTERS: tuple[str, ...] = ("chainrule.explorer.walkthrough:router",)
 #: Per-tab scripts in ``static/``, loaded by the page in this order when the file exists.
 TAB_SCRIPTS: tuple[str, ...] = ("explorer.js", "walkthrough.js")
 
-COMPUTE_LOCK = threading.Lock()
 STATIC = Path(__file__).with_name("static")
 DEFAULT_DOMAIN = (-3.0, 3.0, -3.0, 3.0)
 CSP = (
@@ -141,48 +139,45 @@ def catalog() -> dict:
 
 def api_surface(req: schemas.SurfaceRequest) -> dict:
     t0 = time.perf_counter()
-    with COMPUTE_LOCK:
-        f = objective(req.function)
-        domain = _domain(req.function, f, req.domain)
-        out = compute.surface(f, domain, req.n, req.gradient)
-        out["domain"] = domain
-        if isinstance(f, NetworkLandscape):
-            from .network import problem_data
+    f = objective(req.function)
+    domain = _domain(req.function, f, req.domain)
+    out = compute.surface(f, domain, req.n, req.gradient)
+    out["domain"] = domain
+    if isinstance(f, NetworkLandscape):
+        from .network import problem_data
 
-            x, t = problem_data(f.problem)
-            labels = dict(WEIGHTS)
-            out["network"] = {"data_x": x.tolist(), "data_t": t.tolist(),
-                              "trained": f.trained_point,
-                              "wx_label": labels[f.wx], "wy_label": labels[f.wy]}  # fmt: skip
+        x, t = problem_data(f.problem)
+        labels = dict(WEIGHTS)
+        out["network"] = {"data_x": x.tolist(), "data_t": t.tolist(),
+                          "trained": f.trained_point,
+                          "wx_label": labels[f.wx], "wy_label": labels[f.wy]}  # fmt: skip
     out["ms"] = _ms(t0)
     return out
 
 
 def api_point(req: schemas.PointRequest) -> dict:
     t0 = time.perf_counter()
-    with COMPUTE_LOCK:
-        f = objective(req.function)
-        out = compute.point(f, req.x, req.y, req.direction)
-        if isinstance(f, NetworkLandscape):
-            fit = f.fit(req.x, req.y)
-            out["fit"] = {"x": fit["x"], "y": compute.finite_or_none(fit["y"])}
+    f = objective(req.function)
+    out = compute.point(f, req.x, req.y, req.direction)
+    if isinstance(f, NetworkLandscape):
+        fit = f.fit(req.x, req.y)
+        out["fit"] = {"x": fit["x"], "y": compute.finite_or_none(fit["y"])}
     out["ms"] = _ms(t0)
     return out
 
 
 def api_taylor(req: schemas.TaylorRequest) -> dict:
     t0 = time.perf_counter()
-    with COMPUTE_LOCK:
-        f = objective(req.function)
-        curv = compute.curvature(f, req.x, req.y)
-        top = req.eta_max
-        if top is None:
-            top = min(100.0, 2.5 * max(curv["lr_bound"] or 0.0, req.eta or 0.0) or 1.0)
-        if req.scale == "log":
-            etas = np.geomspace(top * 1e-4, top, req.n)
-        else:
-            etas = np.linspace(top / req.n, top, req.n)
-        out = compute.taylor(f, req.x, req.y, etas, req.eta)
+    f = objective(req.function)
+    curv = compute.curvature(f, req.x, req.y)
+    top = req.eta_max
+    if top is None:
+        top = min(100.0, 2.5 * max(curv["lr_bound"] or 0.0, req.eta or 0.0) or 1.0)
+    if req.scale == "log":
+        etas = np.geomspace(top * 1e-4, top, req.n)
+    else:
+        etas = np.linspace(top / req.n, top, req.n)
+    out = compute.taylor(f, req.x, req.y, etas, req.eta)
     out["curvature"] = curv
     out["ms"] = _ms(t0)
     return out
@@ -191,11 +186,10 @@ def api_taylor(req: schemas.TaylorRequest) -> dict:
 def api_descent(req: schemas.DescentRequest) -> dict:
     t0 = time.perf_counter()
     methods = list(dict.fromkeys(req.methods))
-    with COMPUTE_LOCK:
-        f = objective(req.function)
-        paths = [descent.run(f, (req.x, req.y), m, req.lr, req.steps) for m in methods]
-        curv = compute.curvature(f, req.x, req.y)
-        message = explain.explain(f, paths, req.lr)
+    f = objective(req.function)
+    paths = [descent.run(f, (req.x, req.y), m, req.lr, req.steps) for m in methods]
+    curv = compute.curvature(f, req.x, req.y)
+    message = explain.explain(f, paths, req.lr)
     for p in paths:
         for key in ("x", "y", "E"):
             p[key] = compute.finite_or_none(p[key])

@@ -57,7 +57,9 @@ def problem_data(problem: str) -> tuple[np.ndarray, np.ndarray]:
     if problem not in FIGURE_5_3:
         raise UserError(f"unknown problem {problem!r}; choose one of {', '.join(FIGURE_5_3)}")
     x, t = figure_5_3(problem, n=50, seed=0)
-    return np.asarray(x, np.float64).ravel(), np.asarray(t, np.float64).ravel()
+    x, t = np.array(x, np.float64).ravel(), np.array(t, np.float64).ravel()
+    x.flags.writeable = t.flags.writeable = False  # shared by every request's thread
+    return x, t
 
 
 def _initial_weights(seed: int = 0) -> np.ndarray:

@@ -10,7 +10,6 @@ from ... import autograd
 from ...creation import tensor
 from ...errors import UserError
 from ...viz.model import trace
-from ..app import COMPUTE_LOCK
 from ..parser import compile_expression
 from .models import (
     BackwardStep,
@@ -42,14 +41,13 @@ def _text(op, args):
 
 def expression_walkthrough(req: ExpressionRequest) -> ExpressionWalkthrough:
     """Graph, forward values and backward steps of ``F(x, y)`` at one point."""
-    with COMPUTE_LOCK:
-        f = compile_expression(req.expression)
-        with autograd.enable_grad(), np.errstate(all="ignore"):
-            x = tensor(np.float64(req.x), requires_grad=True)
-            y = tensor(np.float64(req.y), requires_grad=True)
-            x.name, y.name = "x", "y"
-            out = f(x, y)
-            model = trace(out, grads="compute")
+    f = compile_expression(req.expression)
+    with autograd.enable_grad(), np.errstate(all="ignore"):
+        x = tensor(np.float64(req.x), requires_grad=True)
+        y = tensor(np.float64(req.y), requires_grad=True)
+        x.name, y.name = "x", "y"
+        out = f(x, y)
+        model = trace(out, grads="compute")
     at = f"x = {req.x:g}, y = {req.y:g}"
     nodes_m, producer = model.nodes, {v: o for o, v in model.op_output.items()}
 

@@ -8,7 +8,6 @@ import numpy as np
 from ... import autograd, ops
 from ...creation import tensor
 from ...errors import UserError
-from ..app import COMPUTE_LOCK
 from .models import (
     LIMIT,
     BackwardStep,
@@ -106,9 +105,8 @@ def _finite_differences(a, eps):
 def network_walkthrough(spec: TextNetwork) -> NetworkWalkthrough:
     """The whole walkthrough of the text's network on ``spec``'s data point."""
     a = _arrays(spec)
-    with COMPUTE_LOCK:
-        vals, g, loc = _engine_network(a)
-        fd = _finite_differences(a, spec.fd_step)
+    vals, g, loc = _engine_network(a)
+    fd = _finite_differences(a, spec.fd_step)
     x, t, W1, b1, W2, b2 = (a[k] for k in ("x", "target", "W1", "b1", "W2", "b2"))
     h, z, y, E = vals["h"], vals["z"], vals["y"], vals["E"]
     D, M, K = x.size, h.size, y.size
@@ -253,11 +251,10 @@ def _weight_term(w, unit, source_label, local, incoming):
 def gradient_step(req: TextNetworkStep) -> StepResponse:
     """One step ``w ← w − η ∂E/∂w`` with the gradient from chainrule's backward."""
     a = _arrays(req)
-    with COMPUTE_LOCK:
-        _, g, _ = _engine_network(a)
-        before = network_error(a)
-        new = dict(a, **{k: a[k] - req.eta * g[k] for k in ("W1", "b1", "W2", "b2")})
-        after = network_error(new)
+    _, g, _ = _engine_network(a)
+    before = network_error(a)
+    new = dict(a, **{k: a[k] - req.eta * g[k] for k in ("W1", "b1", "W2", "b2")})
+    after = network_error(new)
     sq = sum(float(np.sum(g[k] ** 2)) for k in ("W1", "b1", "W2", "b2"))
     moved = {k: new[k].tolist() for k in ("W1", "b1", "W2", "b2")}
     if not np.isfinite(after) or any(np.max(np.abs(new[k])) > LIMIT for k in moved):
