@@ -45,11 +45,32 @@ __all__ = [
 
 
 class DistributedError(ChainruleError, RuntimeError):
-    """A process group used wrongly, or ranks that disagree (raised on every rank)."""
+    """A process group used wrongly, or ranks that disagree (raised on every rank).
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> try:
+    ...     cr.distributed.get_rank()      # before init_process_group
+    ... except cr.distributed.DistributedError as e:
+    ...     print(str(e)[:44])
+    the default process group is not initialized
+    """
 
 
 class ReduceOp:
-    """Names of the reductions of :func:`all_reduce` (plain strings work as well)."""
+    """Names of the reductions of :func:`all_reduce` (plain strings work as well).
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> cr.distributed.init_process_group()
+    >>> t = cr.tensor([1.0, 4.0])
+    >>> cr.distributed.all_reduce(t, op=cr.distributed.ReduceOp.MAX)
+    >>> cr.distributed.ReduceOp.AVG
+    'mean'
+    >>> cr.distributed.destroy_process_group()
+    """
 
     SUM = "sum"
     MEAN = AVG = "mean"
@@ -126,12 +147,26 @@ _hook_installed = False
 
 
 def is_available():
-    """True: a process group can always be made (a single-process one without MPI)."""
+    """True: a process group can always be made (a single-process one without MPI).
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> cr.distributed.is_available()
+    True
+    """
     return True
 
 
 def is_mpi_available():
-    """Whether ``mpi4py`` imports, i.e. whether ``backend="mpi"`` can span processes."""
+    """Whether ``mpi4py`` imports, i.e. whether ``backend="mpi"`` can span processes.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> cr.distributed.is_mpi_available() in (True, False)
+    True
+    """
     try:
         _import_mpi()
     except DistributedError:
@@ -163,9 +198,21 @@ def init_process_group(backend="mpi", **kwargs):
         PyTorch's ``init_method``, ``world_size``, ``rank`` and ``timeout`` are accepted
         for compatibility; ``world_size``/``rank``, when given, must match what MPI says.
 
+    Notes
+    -----
     Under an MPI launcher (``mpirun``, ``mpiexec``, ``srun``) the group is the whole job and
     ``mpi4py`` is required; otherwise it is a world of one process. Under MPI it also
     installs an exception hook that ends the whole job when any rank fails.
+
+    Examples
+    --------
+    A plain ``python`` process is a world of one:
+
+    >>> import chainrule as cr
+    >>> cr.distributed.init_process_group()
+    >>> cr.distributed.get_world_size()
+    1
+    >>> cr.distributed.destroy_process_group()
     """
     global _world
     if _world is not None:
@@ -192,14 +239,32 @@ def init_process_group(backend="mpi", **kwargs):
 
 
 def destroy_process_group():
-    """Leave the default process group (another ``init_process_group`` may follow)."""
+    """Leave the default process group (another ``init_process_group`` may follow).
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> cr.distributed.init_process_group()
+    >>> cr.distributed.is_initialized()
+    True
+    >>> cr.distributed.destroy_process_group()
+    >>> cr.distributed.is_initialized()
+    False
+    """
     global _world
     _group()
     _world = None
 
 
 def is_initialized():
-    """Whether :func:`init_process_group` has been called (and not undone)."""
+    """Whether :func:`init_process_group` has been called (and not undone).
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> cr.distributed.is_initialized()
+    False
+    """
     return _world is not None
 
 
@@ -213,12 +278,30 @@ def _group():
 
 
 def get_rank():
-    """This process's rank, 0 … world size − 1."""
+    """This process's rank, 0 … world size − 1.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> cr.distributed.init_process_group()
+    >>> cr.distributed.get_rank()
+    0
+    >>> cr.distributed.destroy_process_group()
+    """
     return _group().rank
 
 
 def get_world_size():
-    """The number of processes in the job."""
+    """The number of processes in the job.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> cr.distributed.init_process_group()
+    >>> cr.distributed.get_world_size()
+    1
+    >>> cr.distributed.destroy_process_group()
+    """
     return _group().size
 
 
@@ -289,7 +372,7 @@ def _written(t, arr, buf):
     if buf is not arr:
         arr[...] = buf
     if isinstance(t, Tensor):
-        t._version += 1  # an in-place change, as any other: a graph that used t notices
+        t._bump_version()  # an in-place change, as any other: a graph that used t notices
 
 
 _OPS = ("sum", "mean", "max", "min")
@@ -303,6 +386,16 @@ def all_reduce(tensor, op="sum"):
     tensor : Tensor or ndarray
         Same shape and dtype on every rank.
     op : {"sum", "mean", "max", "min"} or a :class:`ReduceOp` name
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> cr.distributed.init_process_group()
+    >>> g = cr.tensor([2.0, 6.0])
+    >>> cr.distributed.all_reduce(g, op="mean")   # the average over 1 process
+    >>> g
+    tensor([2., 6.])
+    >>> cr.distributed.destroy_process_group()
     """
     world = _group()
     op = str(op).lower()
@@ -320,7 +413,18 @@ def all_reduce(tensor, op="sum"):
 
 
 def broadcast(tensor, src=0):
-    """Copy rank ``src``'s ``tensor`` into ``tensor`` on every rank, in place."""
+    """Copy rank ``src``'s ``tensor`` into ``tensor`` on every rank, in place.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> cr.distributed.init_process_group()
+    >>> w = cr.tensor([0.5, -1.0])
+    >>> cr.distributed.broadcast(w, src=0)
+    >>> w
+    tensor([ 0.5, -1. ])
+    >>> cr.distributed.destroy_process_group()
+    """
     world = _group()
     _check_rank(src, world, "broadcast: src")
     arr = _array(tensor, "broadcast")
@@ -337,7 +441,18 @@ def _check_rank(r, world, what):
 def all_gather(tensor_list, tensor):
     """Fill ``tensor_list[r]`` with rank r's ``tensor``, on every rank (PyTorch's order
     of arguments). The list holds world-size Tensors or arrays shaped like ``tensor``; a
-    rank whose ``tensor`` has another shape or dtype makes every rank raise."""
+    rank whose ``tensor`` has another shape or dtype makes every rank raise.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> cr.distributed.init_process_group()
+    >>> out = [cr.zeros(2)]                     # one per rank
+    >>> cr.distributed.all_gather(out, cr.tensor([1.0, 2.0]))
+    >>> out
+    [tensor([1., 2.])]
+    >>> cr.distributed.destroy_process_group()
+    """
     world = _group()
     arr = _array(tensor, "all_gather")
     if not isinstance(tensor_list, list) or len(tensor_list) != world.size:
@@ -363,7 +478,18 @@ def all_gather(tensor_list, tensor):
 
 
 def all_gather_object(object_list, obj):
-    """Fill ``object_list`` (length world size) with every rank's picklable ``obj``."""
+    """Fill ``object_list`` (length world size) with every rank's picklable ``obj``.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> cr.distributed.init_process_group()
+    >>> names = [None]
+    >>> cr.distributed.all_gather_object(names, {"rank": 0, "loss": 0.25})
+    >>> names
+    [{'rank': 0, 'loss': 0.25}]
+    >>> cr.distributed.destroy_process_group()
+    """
     world = _group()
     if not isinstance(object_list, list) or len(object_list) != world.size:
         raise ValueError(f"all_gather_object: object_list must be a list of {world.size} "
@@ -385,5 +511,13 @@ def first_difference(values):
 
 
 def barrier():
-    """Wait until every rank has called ``barrier()``."""
+    """Wait until every rank has called ``barrier()``.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> cr.distributed.init_process_group()
+    >>> cr.distributed.barrier()
+    >>> cr.distributed.destroy_process_group()
+    """
     _group().barrier()

@@ -30,7 +30,7 @@ MODULES = [
     "chainrule.nn", "chainrule.nn.functional", "chainrule.nn.init", "chainrule.nn.utils",
     "chainrule.optim", "chainrule.optim.lr_scheduler",
     "chainrule.data", "chainrule.viz", "chainrule.explorer", "chainrule.io",
-    "chainrule.gradcheck",
+    "chainrule.gradcheck", "chainrule.distributed", "chainrule.nn.parallel",
 ]
 CORE = {f"chainrule.{m}" for m in ("tensor", "autograd", "ops", "graph", "compiler")}
 

@@ -61,6 +61,8 @@ class DistributedDataParallel(Module):
     find_unused_parameters : bool
         Allow parameters that get no gradient on some ranks (see below).
 
+    Notes
+    -----
     Gradients are averaged by the time ``backward()`` returns (``forward`` marks that a
     reduction is due; the engine's post-backward hook does it), so ``opt.step()``,
     ``clip_grad_norm_`` and friends see the averaged gradients with no extra call.
@@ -77,6 +79,23 @@ class DistributedDataParallel(Module):
 
     ``state_dict()`` names carry the ``module.`` prefix, as in PyTorch; save
     ``ddp.module.state_dict()`` to load into a plain model.
+
+    Examples
+    --------
+    Under ``mpirun -n 2 python train.py`` each rank averages its gradients with the other's;
+    run as a plain ``python`` it is a world of one and trains as the bare model would:
+
+    >>> import chainrule as cr
+    >>> cr.distributed.init_process_group()
+    >>> model = cr.nn.Linear(3, 1)
+    >>> ddp = cr.nn.parallel.DistributedDataParallel(model)
+    >>> loss = ddp(cr.ones(4, 3)).sum()
+    >>> loss.backward()                      # gradients averaged over the ranks here
+    >>> model.weight.grad.shape
+    (1, 3)
+    >>> sorted(ddp.state_dict())
+    ['module.bias', 'module.weight']
+    >>> cr.distributed.destroy_process_group()
     """
 
     def __init__(self, module, broadcast_buffers=True, bucket_cap_mb=25,
