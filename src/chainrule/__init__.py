@@ -8,6 +8,7 @@ tensor([2., 4.])
 """
 
 import importlib
+from typing import TYPE_CHECKING
 
 import numpy as _np
 
@@ -48,6 +49,56 @@ from .gradcheck import gradcheck, gradgradcheck
 from .ops import EXPORTS as _EXPORTS
 from .ops import OPS
 from .tensor import Tensor
+
+if TYPE_CHECKING:  # the same functions, named for type checkers (at run time: EXPORTS below)
+    from .ops import (  # noqa: F401
+        abs,
+        add,
+        astype,
+        broadcast_to,
+        clip,
+        clone,
+        concatenate,
+        cos,
+        div,
+        exp,
+        expand_dims,
+        log,
+        log_softmax,
+        logsumexp,
+        matmul,
+        max,
+        maximum,
+        mean,
+        min,
+        minimum,
+        mul,
+        neg,
+        pow,
+        relu,
+        reshape,
+        sigmoid,
+        sign,
+        sin,
+        softmax,
+        sqrt,
+        squeeze,
+        stack,
+        sub,
+        sum,
+        swapaxes,
+        tan,
+        tanh,
+        transpose,
+        unsqueeze,
+        where,
+    )
+    from .ops import (
+        clip as clamp,
+    )
+    from .ops import (
+        concatenate as cat,
+    )
 
 float32 = _np.float32
 float64 = _np.float64

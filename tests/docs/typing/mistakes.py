@@ -14,3 +14,4 @@ nn.Linearr(1, 3)  # error: attr-defined
 optim.SGD()  # error: call-arg
 F.mse_loss(x)  # error: call-arg
 print(cr.zeros(2).gradd)  # error: attr-defined
+cr.tanh(x, 1, 2)  # error: call-arg
