@@ -8,7 +8,7 @@ tensor([2., 4.])
 """
 
 import importlib
-from typing import TYPE_CHECKING
+import typing as _typing
 
 import numpy as _np
 
@@ -50,7 +50,7 @@ from .ops import EXPORTS as _EXPORTS
 from .ops import OPS
 from .tensor import Tensor
 
-if TYPE_CHECKING:  # the same functions, named for type checkers (at run time: EXPORTS below)
+if _typing.TYPE_CHECKING:  # the op functions, named for type checkers (run time: EXPORTS)
     from .ops import (  # noqa: F401
         abs,
         add,

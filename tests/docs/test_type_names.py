@@ -11,7 +11,7 @@ from chainrule import ops
 def _type_checking_imports():
     tree = ast.parse(Path(cr.__file__).read_text())
     for node in tree.body:
-        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
             return {a.asname or a.name: a.name for stmt in node.body
                     if isinstance(stmt, ast.ImportFrom) and stmt.module == "ops"
                     for a in stmt.names}
