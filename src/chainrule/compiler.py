@@ -1207,7 +1207,6 @@ def _build(plan, result):
         used.update(_names(ln[1]))
     rebound = {s.index for s, _ in plan.writebacks}
     guards, klast = _state_guards(gen, plan, used, rebound)
-    reads = []
     for s, code, cur in wb_codes:  # the arrays written back are the next call's "last seen"
         if s.policy == "array" and s.index in klast:
             wb_lines.append(f"    _last[{klast[s.index]}] = {code}")
@@ -1239,7 +1238,6 @@ def _build(plan, result):
     src = (f"def replay({params}):\n    try:\n"
            + "".join("    " + g + "\n" for g in guards) + "        pass\n"
            + "    except _GUARD_ERRORS:\n        return _RETRACE\n"
-           + "".join(r + "\n" for r in reads)
            + "\n".join(body) + ("\n" if body else "")
            + "\n".join(pre_wb + wb_lines) + ("\n" if pre_wb or wb_lines else "")
            + f"    return {ret}\n")
