@@ -254,3 +254,15 @@ def test_bad_inputs_are_named():
         land.project([{"0.weight": np.zeros((2, 2))}])
     with pytest.raises(UserError, match="not parallel"):
         ModelLandscape(model, loss, {"2.bias": np.ones(1)}, {"2.bias": 2 * np.ones(1)})
+
+
+def test_descent_paths_carry_the_gradient_at_every_point():
+    from chainrule.explorer.parser import compile_expression
+
+    f = compile_expression("x^2 + 3*y^2 + sin(x*y)")
+    path = descent.run(f, (1.0, -0.5), "adam", 0.1, 7)
+    assert len(path["gx"]) == len(path["gy"]) == len(path["x"]) == 8
+    for k in (0, 3, 7):
+        p = compute.point(f, path["x"][k], path["y"][k])
+        assert (path["gx"][k], path["gy"][k]) == (pytest.approx(p["gx"], abs=1e-12),
+                                                  pytest.approx(p["gy"], abs=1e-12))
