@@ -511,6 +511,55 @@ for m, o in [(model, opt), (restored, restored_opt)]:
 for (name, p), q in zip(model.named_parameters(), restored.parameters()):
     assert np.array_equal(p.numpy(), q.numpy()), name
 print("resumed training matches step for step")"""),
+    ("md", """\
+## Your model's landscape
+
+E of *this* model as a function of two numbers, with the descent path drawn on it: the
+explorer's network-landscape mode for any `cr.nn` model and loss.
+`ModelLandscape.weights` varies two chosen weights (the rest stay at their trained
+values); `ModelLandscape.random` moves along two random *filter-normalised* directions
+around the trained point (Li et al., 2018: each row of a weight's direction is rescaled to
+that row's norm; biases get no direction). The loss is a closure, as an optimizer's is.
+Snapshots (`state_dict()` after each step) are projected on the plane — exactly for two
+weights, by least squares for directions — and the *residual fraction* says how much of
+each snapshot's distance from the trained point the plane cannot show. The model's own
+parameters are never written."""),
+    ("code", """\
+from chainrule.explorer.landscape import ModelLandscape
+
+small = MLP(hidden=16, seed=1)
+Xs, ys = cr.tensor(X_train[:256]), y_train[:256]
+E = lambda: cr.nn.functional.cross_entropy(small(Xs), ys)
+opt = cr.optim.SGD(small.parameters(), lr=0.5, momentum=0.9)
+snapshots = [small.state_dict()]
+for _ in range(40):
+    opt.zero_grad()
+    E().backward()
+    opt.step()
+    snapshots.append(small.state_dict())
+
+two = ModelLandscape.weights(small, E, "fc2.weight[3, 0]", "fc2.bias[3]")
+path = two.project(snapshots, name="SGD, momentum 0.9")
+print("E now", round(E().item(), 4), "= E on the plane at the trained point",
+      round(two(*map(cr.tensor, two.trained_point)).item(), 4))
+print(f"off the plane: up to {path['max_residual']:.0%} of the distance to the trained point")
+assert path["x"] == [float(s["fc2.weight"].numpy()[3, 0]) for s in snapshots]
+two.figure([path], n=21)"""),
+    ("md", """\
+The landscape is a function of chainrule tensors, so its gradient on the plane comes from
+autodiff and equals the directional derivatives d₁·∇E and d₂·∇E of the model's own
+gradient. On random directions the path walks mostly off the plane (the residual says so):
+read its line on the contours as a shadow."""),
+    ("code", """\
+a, b = cr.tensor(0.2, requires_grad=True), cr.tensor(-0.1, requires_grad=True)
+rand = ModelLandscape.random(small, E, seed=0)
+ga, gb = cr.grad(rand(a, b), [a, b])
+print("autodiff on the plane:", ga.item(), gb.item())
+d1, d2 = rand.directional_derivatives(0.2, -0.1)
+print("d1·∇E, d2·∇E:         ", d1, d2)
+assert np.allclose([ga.item(), gb.item()], [d1, d2], rtol=1e-4, atol=1e-6)
+rpath = rand.project(snapshots, name="SGD, momentum 0.9")
+rand.figure([rpath], n=21)"""),
 ]
 
 SPEED = [

@@ -29,8 +29,8 @@ MODULES = [
     "chainrule",
     "chainrule.nn", "chainrule.nn.functional", "chainrule.nn.init", "chainrule.nn.utils",
     "chainrule.optim", "chainrule.optim.lr_scheduler",
-    "chainrule.data", "chainrule.viz", "chainrule.explorer", "chainrule.io",
-    "chainrule.gradcheck", "chainrule.distributed", "chainrule.nn.parallel",
+    "chainrule.data", "chainrule.viz", "chainrule.explorer", "chainrule.explorer.landscape",
+    "chainrule.io", "chainrule.gradcheck", "chainrule.distributed", "chainrule.nn.parallel",
 ]
 CORE = {f"chainrule.{m}" for m in ("tensor", "autograd", "ops", "graph", "compiler")}
 

@@ -191,7 +191,7 @@ def api_descent(req: schemas.DescentRequest) -> dict:
     curv = compute.curvature(f, req.x, req.y)
     message = explain.explain(f, paths, req.lr)
     for p in paths:
-        for key in ("x", "y", "E"):
+        for key in ("x", "y", "E", "gx", "gy"):
             p[key] = compute.finite_or_none(p[key])
     return {"paths": paths, "curvature": curv, "message": message, "ms": _ms(t0)}
 

@@ -32,6 +32,14 @@ def make_optimizer(method: str, param, lr: float):
     return getattr(cr.optim, cls_name)([param], lr=lr, **kwargs)
 
 
+def _gradient(e, w) -> np.ndarray:
+    """∇E at the point, left in ``w.grad`` for the optimizer's step (zeros where E does not
+    depend on the point)."""
+    if e.requires_grad:
+        e.backward()
+    return np.zeros(2) if w.grad is None else w.grad.numpy()
+
+
 def run(f, start: tuple[float, float], method: str, lr: float, steps: int) -> dict:
     """Run ``steps`` steps of ``method`` from ``start`` on objective ``f``.
 
@@ -39,6 +47,7 @@ def run(f, start: tuple[float, float], method: str, lr: float, steps: int) -> di
     -------
     dict
         ``x``, ``y``, ``E`` (lists, one entry per point visited, the start included),
+        ``gx``, ``gy`` (∂E/∂x and ∂E/∂y at each of those points),
         ``status`` ("ok" or "diverged"), ``diverged_at`` (step number or None)
         and ``message`` (words, or None when nothing went wrong).
     """
@@ -47,7 +56,7 @@ def run(f, start: tuple[float, float], method: str, lr: float, steps: int) -> di
     label = METHODS[method][0]
     w = cr.tensor(np.array(start, dtype=np.float64), requires_grad=True)
     opt = make_optimizer(method, w, lr)
-    xs, ys, es = [], [], []
+    xs, ys, es, gxs, gys = [], [], [], [], []
     status, diverged_at, message = "ok", None, None
     with np.errstate(all="ignore"):
         for k in range(steps + 1):
@@ -58,6 +67,10 @@ def run(f, start: tuple[float, float], method: str, lr: float, steps: int) -> di
             xs.append(px)
             ys.append(py)
             es.append(value)
+            # the gradient at every point visited, the last included (a path's CSV shows it)
+            g = _gradient(e, w) if math.isfinite(value) else np.full(2, math.nan)
+            gxs.append(float(g[0]))
+            gys.append(float(g[1]))
             if not math.isfinite(value):
                 status, diverged_at = "diverged", k
                 message = f"{label} diverged at step {k}: E became {value}."
@@ -69,8 +82,6 @@ def run(f, start: tuple[float, float], method: str, lr: float, steps: int) -> di
                 break
             if k == steps:
                 break
-            e.backward()
-            g = w.grad.numpy()
             if not np.all(np.isfinite(g)):
                 status, diverged_at = "diverged", k
                 message = f"{label} diverged at step {k}: the gradient is not finite there."
@@ -82,6 +93,8 @@ def run(f, start: tuple[float, float], method: str, lr: float, steps: int) -> di
         "x": xs,
         "y": ys,
         "E": es,
+        "gx": gxs,
+        "gy": gys,
         "status": status,
         "diverged_at": diverged_at,
         "message": message,

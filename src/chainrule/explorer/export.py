@@ -82,7 +82,7 @@ def export_data(function: str = "x^2 + 3*y^2", *, x: float | None = None,
     paths = [descent.run(f, (sx, sy), m, float(eta), steps) for m in methods]
     message = explain.explain(f, paths, float(eta))
     for p in paths:
-        for key in ("x", "y", "E"):
+        for key in ("x", "y", "E", "gx", "gy"):
             p[key] = compute.finite_or_none(p[key])
     query = {"f": expression, "x": repr(sx), "y": repr(sy), "eta": repr(float(eta)),
              "steps": str(steps), "opt": ",".join(methods)}

@@ -177,6 +177,8 @@ class Path(BaseModel):
     x: Floats
     y: Floats
     E: Floats
+    gx: Floats = Field(description="∂E/∂x at each point of the path")
+    gy: Floats = Field(description="∂E/∂y at each point of the path")
     status: Literal["ok", "diverged"]
     diverged_at: int | None
     message: str | None
