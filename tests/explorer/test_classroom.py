@@ -87,7 +87,7 @@ SCENE = """() => {
 
 # ----------------------------------------------------------------------------- 1. notebook
 def test_the_page_can_be_framed_by_a_notebook_on_this_machine(server, browser):
-    """A notebook (another port of 127.0.0.1, as Jupyter is) frames the page: show()."""
+    """A notebook (another port of 127.0.0.1, as Jupyter is) frames the page: show_app()."""
     html = f'<!doctype html><iframe src="{server.url}" width="1200" height="900"></iframe>'
 
     class Host(http.server.BaseHTTPRequestHandler):
@@ -116,12 +116,12 @@ def test_the_page_can_be_framed_by_a_notebook_on_this_machine(server, browser):
         host.server_close()
 
 
-def test_show_returns_a_frame_of_the_local_server():
+def test_show_app_returns_a_frame_of_the_local_server():
     pytest.importorskip("IPython")
     from chainrule.explorer import notebook
 
     try:
-        frame = notebook.show()
+        frame = notebook.show_app()
         assert frame.src.startswith("http://127.0.0.1:")
     finally:
         notebook.stop()

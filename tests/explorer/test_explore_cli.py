@@ -92,13 +92,13 @@ def test_background_server_and_notebook_frame():
         assert get(srv.url + "api/catalog")[0] == 200
     with pytest.raises(OSError):
         get(srv.url + "api/catalog")  # stopped
-    pytest.importorskip("IPython", reason="show() needs IPython")
+    pytest.importorskip("IPython", reason="show_app() needs IPython")
     try:
-        frame = notebook.show(height=500)
+        frame = notebook.show_app(height=500)
         assert frame.src == notebook.server().url and frame.src.startswith("http://127.0.0.1:")
         assert frame.height == 500
         assert get(frame.src)[0] == 200
-        assert notebook.show().src == frame.src  # one server per kernel
+        assert notebook.show_app().src == frame.src  # one server per kernel
     finally:
         notebook.stop()
 

@@ -1,7 +1,8 @@
 """The gradient explorer: an interactive page, served locally, whose numbers come from chainrule.
 
-Start it with ``chainrule explore`` (http://127.0.0.1:8050/ by default) or, in Jupyter,
-``chainrule.explorer.show()``. The parts:
+Start it with ``chainrule explore`` (http://127.0.0.1:8050/ by default). In Jupyter,
+``chainrule.explorer.show()`` (or :class:`Explorer`) is a notebook widget computed in the
+kernel, and ``show_app()`` frames the whole page. The parts:
 
 - :mod:`.parser` — the safe expression grammar (``x^2 + 3*y^2``) compiled to chainrule ops;
   user text is never evaluated as Python.
@@ -10,7 +11,9 @@ Start it with ``chainrule explore`` (http://127.0.0.1:8050/ by default) or, in J
 - :mod:`.compute` and :mod:`.descent` — gradients, surfaces (one vectorized pass), Hessians,
   the Taylor picture and optimizer paths, independent of HTTP.
 - :mod:`.app` — the FastAPI app (JSON API documented at ``/openapi.json``) and the page in
-  ``static/``; :mod:`.cli` — the ``chainrule explore`` command; :mod:`.notebook` — ``show()``.
+  ``static/``; :mod:`.cli` — the ``chainrule explore`` command.
+- :mod:`.widget` — the notebook widget :class:`Explorer` (the ``widget`` extra: anywidget);
+  :mod:`.notebook` — ``show()`` and ``show_app()``.
 
 Adding a tab
 ------------
@@ -45,20 +48,52 @@ def create_app(allowed_hosts=None):
     return _create_app(allowed_hosts=allowed_hosts)
 
 
-def show(width="100%", height=1100):
-    """Show the explorer inline in Jupyter (see :func:`chainrule.explorer.notebook.show`).
+def show(function=None, **options):
+    """The explorer as a widget in the notebook cell: an :class:`Explorer` (see there for
+    ``function``, ``fn=``, ``x``, ``y``, ``eta``, ``xrange``, ``yrange``, ``paths``).
+
+    The whole explorer page (every tab, optimizers side by side, the walkthrough) is
+    :func:`show_app`.
 
     Examples
     --------
     >>> import chainrule.explorer
-    >>> view = chainrule.explorer.show(height=600)     # the last line of a cell displays it
+    >>> w = chainrule.explorer.show("x^2 + 3*y^2", x=1.0, y=1.0)   # last line of a cell: drawn
+    >>> w.value, w.gradient
+    (4.0, [2.0, 6.0])
+    """
+    from .notebook import show as _show
+
+    return _show(function, **options)
+
+
+def show_app(width="100%", height=1100):
+    """The whole explorer page framed in the notebook cell, served by a background server on
+    127.0.0.1 (see :func:`chainrule.explorer.notebook.show_app`).
+
+    Examples
+    --------
+    >>> import chainrule.explorer
+    >>> view = chainrule.explorer.show_app(height=600)   # the last line of a cell displays it
     >>> view.src.startswith("http://127.0.0.1:")
     True
     >>> chainrule.explorer.notebook.stop()
     """
-    from .notebook import show as _show
+    from .notebook import show_app as _show_app
 
-    return _show(width=width, height=height)
+    return _show_app(width=width, height=height)
 
 
-__all__ = ["create_app", "show"]
+def __getattr__(name):
+    # Explorer needs anywidget (the widget extra): imported when first asked for
+    if name == "Explorer":
+        from .._extras import require
+
+        require("anywidget", "widget", "the notebook widget chainrule.explorer.Explorer")
+        from .widget import Explorer
+
+        return Explorer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Explorer", "create_app", "show", "show_app"]

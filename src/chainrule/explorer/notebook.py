@@ -1,4 +1,6 @@
-"""The explorer inline in Jupyter: a background server on 127.0.0.1 shown in an IFrame."""
+"""The explorer in Jupyter: ``show()`` is the :class:`~chainrule.explorer.widget.Explorer`
+widget (computed in the kernel, no server); ``show_app()`` frames the whole explorer page,
+served by a background server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -17,8 +19,26 @@ def server():
     return _server
 
 
-def show(width="100%", height=1100):
-    """Show the explorer in the notebook cell.
+def show(function=None, **options):
+    """The :class:`~chainrule.explorer.widget.Explorer` widget for ``function`` (or
+    ``fn=``); displayed when it is the last value of a cell.
+
+    Parameters
+    ----------
+    function : str, optional
+        An expression or preset name; ``options`` are Explorer's (``fn``, ``x``, ``y``,
+        ``eta``, ``xrange``, ``yrange``, ``paths``, ``resolution``).
+    """
+    from . import __getattr__ as lazy
+
+    return lazy("Explorer")(function, **options)
+
+
+def show_app(width="100%", height=1100):
+    """The whole explorer page (every tab) in the notebook cell, in a frame.
+
+    It needs the ``explore`` extra and a browser that can reach the kernel's machine
+    (127.0.0.1): a local Jupyter, not a remote one like Colab. :func:`show` needs neither.
 
     Parameters
     ----------
@@ -34,7 +54,7 @@ def show(width="100%", height=1100):
         from IPython.display import IFrame
     except ImportError as e:
         raise UserError(
-            "show() needs IPython: call it inside Jupyter, or open server().url in a browser"
+            "show_app() needs IPython: call it inside Jupyter, or open server().url in a browser"
         ) from e
     return IFrame(server().url, width=width, height=height)
 

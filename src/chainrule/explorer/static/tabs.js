@@ -102,7 +102,7 @@
     const el = banner();
     el.textContent = "The explorer's server is not answering, so nothing on this page can be " +
       "updated. Start it again with `chainrule explore` in a terminal (in Jupyter: run " +
-      "chainrule.explorer.show() again); this page reconnects by itself.";
+      "chainrule.explorer.show_app() again); this page reconnects by itself.";
     el.hidden = false;
     poll = setInterval(async () => {
       try {
