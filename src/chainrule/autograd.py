@@ -168,7 +168,14 @@ def _user_site():
     return f"{f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}: {src}"
 
 
+def _foreign(a):
+    return type(a) is not np.ndarray and _backend.of(a) is not None
+
+
 def _finite(a):
+    if _tensor._FOREIGN and _foreign(a):
+        xp = _backend.of(a).xp
+        return not xp.isdtype(a.dtype, "real floating") or bool(xp.all(xp.isfinite(a)))
     a = np.asarray(a)
     return a.dtype.kind not in "fc" or bool(np.isfinite(a).all())
 
@@ -261,12 +268,18 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
                 if node.retained is not None:
                     _retain(node, g)
                 inputs, op, versions, params = node.inputs, node.op, node.versions, node.params
-                if create_graph:
+                wrapped = not create_graph and _tensor._FOREIGN and _foreign(node.out)
+                if create_graph or wrapped:  # another library's arrays: VJPs on Tensors
                     args = inputs
                     out = _wrap(node.out, node)  # the output, as a recorded tensor
+                    if wrapped:
+                        F = _ops.TS
+                        g = g if isinstance(g, Tensor) else _wrap(g, None)
                 else:
                     args = [x.data if isinstance(x, Tensor) else x for x in inputs]
                     out = node.out
+                    if type(g) is Tensor:  # after a node of another library
+                        g = g.data
                 vjps = op.vjps
                 for i, x in enumerate(inputs):
                     if not isinstance(x, Tensor):
@@ -289,8 +302,10 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
                     shape = xd.shape
                     if gi.shape != shape:
                         gi = F.sum_to(gi, shape)
-                    if gi.dtype != xd.dtype:
-                        gi = gi.astype(xd.dtype)
+                    if gi.dtype != (xd.dtype if F is _ops.NP else x.dtype):
+                        gi = F.astype(gi, x.dtype)
+                    if wrapped:
+                        gi = gi.data
                     if anomaly:  # 5. NaN/Inf check
                         _anomaly_backward(node, i, gi)
                     prior = get(key)  # 6. summed where a value feeds several ops
@@ -298,6 +313,8 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
                         grads[key] = gi
                     else:
                         grads[key] = prior + gi
+                if wrapped:
+                    F = _ops.NP
             if not retain_graph:  # 7. free what the node saved, keep its structure
                 free(node)
     finally:
@@ -316,7 +333,7 @@ def _seed_grads(roots, seeds):
 def _retain(node, g):
     """``.grad`` of the tensors that called ``retain_grad()``, made by ``node``."""
     for t in node.retained:
-        t._grad = g if isinstance(g, Tensor) else _wrap(np.copy(g), None)
+        t._grad = g if isinstance(g, Tensor) else _wrap(_copy(g), None)
 
 
 def _changed_input(node, i, x):
@@ -359,8 +376,17 @@ def parents(node):
     return found
 
 
+def _copy(g):
+    if _tensor._FOREIGN and _foreign(g):
+        return _backend.of(g).copy(g)
+    return np.copy(g)  # np.copy, not np.array: NumPy hands it to an array stand-in
+
+
 def _own(g, dtype):
-    g = np.copy(g)  # np.copy, not np.array: NumPy hands it to an array stand-in
+    g = _copy(g)
+    if _tensor._FOREIGN and _foreign(g):
+        b = _backend.of(g)
+        return g if b.np_dtype(g.dtype) == b.np_dtype(dtype) else b.astype(g, dtype)
     return g if g.dtype == dtype else g.astype(dtype)
 
 
@@ -381,7 +407,8 @@ def _seed(t, g, create_graph, k):
                 f"tensor of shape {t.shape}, e.g. out.backward(cr.ones_like(out)), or reduce "
                 "it first (out.sum().backward())"
             )
-        g = np.ones_like(t.data)
+        g = np.ones_like(t.data) if not _tensor._FOREIGN or not _foreign(t.data) else \
+            _backend.of(t.data).xp.ones_like(t.data)
     elif create_graph and isinstance(g, Tensor):
         if g.shape != t.shape:
             raise BackwardError(_grad_shape_msg(k, g.shape, t.shape))
@@ -475,7 +502,7 @@ def _accumulate(leaf, g, own):
             g = _own(g, leaf.data.dtype)
     else:
         if g.dtype != leaf.data.dtype:
-            g = g.astype(leaf.data.dtype)
+            g = _own(g, leaf.data.dtype)
         g = leaf.grad.data + g
     leaf._grad = _wrap(g, None)
 
@@ -537,4 +564,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
+from . import backend as _backend  # noqa: E402
 from . import ops as _ops  # noqa: E402  (ops imports tensor, which imports this module)
+from . import tensor as _tensor  # noqa: E402

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import backend as _backend
 from .compiler import create
 from .tensor import Tensor, as_array
 
@@ -47,7 +48,7 @@ def _floats(dtype):
     return _default[0] if dtype is None else dtype
 
 
-def tensor(data, requires_grad=False, dtype=None) -> Tensor:
+def tensor(data, requires_grad=False, dtype=None, device=None) -> Tensor:
     """A new tensor holding a copy of ``data``.
 
     Parameters
@@ -58,6 +59,9 @@ def tensor(data, requires_grad=False, dtype=None) -> Tensor:
     dtype : optional
         NumPy dtype. By default an array's or tensor's own dtype is kept, Python ints give
         int64, and Python floats the default dtype (``get_default_dtype()``, float64).
+    device : optional
+        "cpu" (NumPy, the default), "cuda" or "cuda:N" (CuPy), or a library's device;
+        see ``Tensor.to``.
 
     Examples
     --------
@@ -67,7 +71,15 @@ def tensor(data, requires_grad=False, dtype=None) -> Tensor:
     >>> cr.tensor(np.arange(3, dtype=np.float32)).dtype     # an array's dtype is kept
     dtype('float32')
     """
+    if device is not None and device != "cpu":
+        t = tensor(data, dtype=dtype)
+        t = Tensor(_backend.move(t.data, device))
+        return t.requires_grad_(True) if requires_grad else t
     arr = as_array(data, dtype=dtype, copy=True)
+    if type(arr) is not np.ndarray:  # another library's array: its own dtype, or dtype
+        t = Tensor.__new__(Tensor)
+        Tensor.__init__(t, arr, requires_grad=requires_grad)
+        return t
     if dtype is None and arr.dtype == np.float64 and _default[0] is not np.float64 \
             and not isinstance(data, (np.ndarray, np.generic, Tensor)):
         arr = arr.astype(_default[0])
@@ -145,7 +157,7 @@ def zeros_like(t, dtype=None, requires_grad=False) -> Tensor:
     >>> cr.zeros_like(cr.ones(2, 2)).sum().item()
     0.0
     """
-    return _make(np.zeros_like(as_array(t, where="zeros_like"), dtype=dtype), requires_grad)
+    return _make(_like("zeros", as_array(t, where="zeros_like"), dtype), requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False) -> Tensor:
@@ -156,7 +168,15 @@ def ones_like(t, dtype=None, requires_grad=False) -> Tensor:
     >>> cr.ones_like(np.zeros((2, 3))).shape
     (2, 3)
     """
-    return _make(np.ones_like(as_array(t, where="ones_like"), dtype=dtype), requires_grad)
+    return _make(_like("ones", as_array(t, where="ones_like"), dtype), requires_grad)
+
+
+def _like(name, arr, dtype):
+    """``np.zeros_like``/``np.ones_like``, or the same function of ``arr``'s own library."""
+    b = _backend.of(arr) if type(arr) is not np.ndarray else None
+    if b is None:
+        return getattr(np, name + "_like")(arr, dtype=dtype)
+    return getattr(b.xp, name + "_like")(arr, dtype=None if dtype is None else b.dtype(dtype))
 
 
 def arange(*args, dtype=None, requires_grad=False) -> Tensor:

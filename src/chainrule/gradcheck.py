@@ -11,9 +11,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import backend as _backend
 from .autograd import grad as _grad
 from .errors import GradcheckError
 from .tensor import Tensor, _wrap
+
+
+def _host(a):
+    """``a`` as a float64 NumPy array: values of another library are copied to the host
+    explicitly (the comparisons run there)."""
+    b = _backend.of(a)
+    return np.asarray(a if b is None else b.to_host(a), dtype=np.float64)
+
+
+def _like(a, ref):
+    """NumPy values ``a`` in ``ref``'s library and device (the perturbations and seeds)."""
+    b = _backend.of(ref)
+    return a if b is None else b.from_host(np.asarray(a), ref)
 
 
 def _as_tuple(x):
@@ -25,7 +39,9 @@ def _prepare(inputs):
     prepared = []
     for x in inputs:
         if isinstance(x, Tensor) and x.dtype.kind == "f":
-            t = Tensor(np.array(x.data, dtype=np.float64))  # float64 copies: checks need it
+            b = _backend.of(x.data)  # float64 copies: checks need it
+            t = Tensor(np.array(x.data, dtype=np.float64) if b is None
+                       else b.astype(b.copy(x.data), np.float64))
             t.requires_grad = x.requires_grad
             prepared.append(t)
         else:
@@ -42,7 +58,7 @@ def _outputs(fn, xs):
 
 
 def _flat_values(fn, xs):
-    return np.concatenate([np.asarray(o.data, dtype=np.float64).ravel() for o in _outputs(fn, xs)])
+    return np.concatenate([_host(o.data).ravel() for o in _outputs(fn, xs)])
 
 
 def _analytic_vjp(fn, xs, diff, vs):
@@ -53,11 +69,11 @@ def _analytic_vjp(fn, xs, diff, vs):
     if not pairs:
         return results
     gs = _grad([o for o, _ in pairs], [xs[i] for i in diff],
-               grad_outputs=[_wrap(v.astype(o.dtype), None) for o, v in pairs],
+               grad_outputs=[_wrap(_like(v.astype(o.dtype), o.data), None) for o, v in pairs],
                allow_unused=True)
     for k, g in enumerate(gs):
         if g is not None:
-            results[k] = np.asarray(g.data, dtype=np.float64)
+            results[k] = _host(g.data)
     return results
 
 
@@ -65,9 +81,10 @@ def _numeric_directional(fn, xs, i, u, eps):
     x = xs[i]
     base = x.data
     try:
-        x.data = base + eps * u
+        step = _like(eps * u, base)
+        x.data = base + step
         plus = _flat_values(fn, xs)
-        x.data = base - eps * u
+        x.data = base - step
         minus = _flat_values(fn, xs)
     finally:
         x.data = base
@@ -208,7 +225,8 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     outs = _outputs(fn, xs)
     rng = np.random.default_rng(seed + 1)
     if grad_outputs is None:
-        vs = [Tensor(rng.standard_normal(o.shape), requires_grad=True) for o in outs]
+        vs = [Tensor(_like(rng.standard_normal(o.shape), o.data), requires_grad=True)
+              for o in outs]
     else:
         vs = [Tensor(np.asarray(v, dtype=np.float64), requires_grad=True)
               for v in _as_tuple(grad_outputs)]
@@ -220,10 +238,10 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         pairs = [(oo, v) for oo, v in zip(o, cur_vs) if oo.requires_grad]
         targets = [cur[i] for i in diff]
         if not pairs:
-            return tuple(_wrap(np.zeros(t.shape), None) for t in targets)
+            return tuple(_wrap(_like(np.zeros(t.shape), t.data), None) for t in targets)
         gs = _grad([p for p, _ in pairs], targets, grad_outputs=[v for _, v in pairs],
                    create_graph=True, allow_unused=True)
-        return tuple(g if g is not None else _wrap(np.zeros(t.shape), None)
+        return tuple(g if g is not None else _wrap(_like(np.zeros(t.shape), t.data), None)
                      for g, t in zip(gs, targets))
 
     return gradcheck(first_order, list(xs) + vs, eps=eps, atol=atol, rtol=rtol,

@@ -85,7 +85,7 @@ class Op:
     """
 
     __slots__ = ("name", "forward", "vjps", "variadic", "inputs", "params", "reads",
-                 "reads_out", "methods", "exports", "ordered", "inplace", "_in_place")
+                 "reads_out", "methods", "exports", "ordered", "inplace", "_in_place", "generic")
 
     def __init__(self, name, forward, vjps, variadic=False, inputs=None, params=(),
                  reads=None, reads_out=True, methods=(), exports=(), ordered=True,
@@ -104,6 +104,7 @@ class Op:
         self.ordered = ordered
         self.inplace = inplace
         self._in_place = None
+        self.generic = None  # the forward for other array libraries (see ops.defop)
 
     def vjp(self, F, i, g, out, args, params):
         """Input ``i``'s gradient, given the output's gradient ``g`` (``args`` are the
@@ -118,6 +119,7 @@ class Op:
             self._in_place = Op(
                 self.name + "_", self.forward, self.vjps, self.variadic, self.inputs,
                 self.params, self.reads, self.reads_out, (), (), self.ordered, True)
+            self._in_place.generic = self.generic
         return self._in_place
 
     def __repr__(self):

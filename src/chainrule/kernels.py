@@ -8,6 +8,8 @@ dispatch on whatever array type they are given.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .tensor import _asarray  # np.asarray, which a cr.compile stand-in answers itself
@@ -117,3 +119,61 @@ def mse(x, t, reduction):
         return d
     s = add_reduce(d, None)
     return _asarray(s / d.size if reduction == "mean" else s)
+
+
+# ------------------------------------------- the same kernels for other array libraries
+# (``B`` is a chainrule.backend.Backend: ``B.xp`` the library's array-API namespace)
+def generic_sigmoid(B, x):
+    xp = B.xp
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def generic_reduction(name):
+    """sum/mean/max/min over ``axis`` (None or a tuple), NumPy's dtypes: booleans sum as
+    integers, integers average as float64."""
+    def reduce(B, x, axis, keepdims):
+        xp = B.xp
+        if name in ("sum", "mean") and xp.isdtype(x.dtype, "bool"):
+            x = xp.astype(x, xp.int64)
+        if name == "mean" and not xp.isdtype(x.dtype, "real floating"):
+            x = xp.astype(x, xp.float64)
+        return getattr(xp, name)(x, axis=axis, keepdims=keepdims)
+    return reduce
+
+
+def generic_softmax(B, x, axis):
+    xp = B.xp
+    e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def generic_log_softmax(B, x, axis):
+    xp = B.xp
+    s = x - xp.max(x, axis=axis, keepdims=True)
+    return s - xp.log(xp.sum(xp.exp(s), axis=axis, keepdims=True))
+
+
+def generic_sum_to(B, x, shape):
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1
+    )
+    return B.xp.reshape(B.xp.sum(x, axis=axes, keepdims=True), shape)
+
+
+def generic_linear(B, x, w, b=None):
+    out = B.xp.matmul(x, B.xp.matrix_transpose(w))
+    return out if b is None else out + b
+
+
+def generic_mse(B, x, t, reduction):
+    xp = B.xp
+    d = x - t
+    d = d * d
+    if reduction == "none":
+        return d
+    s = xp.sum(d)
+    return s / math.prod(d.shape) if reduction == "mean" else s

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from . import backend as _backend
 from . import kernels as K
 from .errors import ShapeError
 from .graph import Op
@@ -40,7 +41,7 @@ OPS: dict[str, Op] = {}  # the registry: every primitive; the test suite checks 
 
 
 def defop(name, forward, *vjps, inputs="x", params="", reads="", method=True, export=True,
-          ordered=None, variadic=False):
+          ordered=None, variadic=False, generic=None):
     """Declare a primitive: its forward, one VJP per input, and its facts (see ``Op``).
 
     ``inputs``/``params``: space-separated names of the tensor inputs and of the other
@@ -48,6 +49,9 @@ def defop(name, forward, *vjps, inputs="x", params="", reads="", method=True, ex
     shapes. ``method``/``export``: the names of its Tensor methods and ``cr.*`` functions
     (True: the op's name; False: none), each the public function of the op's name below.
     ``ordered``: whether the inputs' order matters (default: more than one input).
+    ``generic``: the forward for arrays of other libraries, ``generic(B, *arrays, *params)``
+    with ``B`` a :class:`~chainrule.backend.Backend` (default: the array-API function of
+    the NumPy forward's name, see ``_generic``).
     """
     inputs, params, reads = inputs.split(), params.split(), reads.split()
     unknown = set(reads) - set(inputs) - {"out"}
@@ -57,8 +61,25 @@ def defop(name, forward, *vjps, inputs="x", params="", reads="", method=True, ex
             reads=[i for i, x in enumerate(inputs) if x in reads], reads_out="out" in reads,
             methods=_names(method, name), exports=_names(export, name),
             ordered=len(inputs) > 1 if ordered is None else ordered)
+    op.generic = generic or _generic(forward)
     OPS[name] = op
     return op
+
+
+# NumPy's name -> the array API's, where they differ
+_API_NAMES = {"absolute": "abs", "true_divide": "divide", "power": "pow",
+              "transpose": "permute_dims"}
+_PROMOTED = {"add", "subtract", "multiply", "true_divide", "power", "maximum", "minimum"}
+
+
+def _generic(forward):
+    """The array-API forward of a NumPy function: the same function of ``B.xp`` (arithmetic
+    with NumPy's promotion of booleans, see ``Backend.promote``)."""
+    name = getattr(forward, "__name__", None)
+    api = _API_NAMES.get(name, name)
+    if name in _PROMOTED:
+        return lambda B, a, b: getattr(B.xp, api)(*B.promote(a, b))
+    return lambda B, *args: getattr(B.xp, api)(*args)
 
 
 def _names(spec, name):
@@ -151,20 +172,23 @@ EXP = defop("exp", np.exp, lambda F, g, out, x: g * out, reads="out")
 LOG = defop("log", np.log, lambda F, g, out, x: g / x, reads="x")
 TANH = defop("tanh", np.tanh, lambda F, g, out, x: g * (1 - out * out), reads="out")
 SIGMOID = defop("sigmoid", K.stable_sigmoid, lambda F, g, out, x: g * out * (1 - out),
-                reads="out")
-RELU = defop("relu", lambda x: np.maximum(x, 0), lambda F, g, out, x: g * (x > 0), reads="x")
+                reads="out", generic=K.generic_sigmoid)
+RELU = defop("relu", lambda x: np.maximum(x, 0), lambda F, g, out, x: g * (x > 0), reads="x",
+             generic=lambda B, x: B.xp.maximum(x, 0))
 SIN = defop("sin", np.sin, lambda F, g, out, x: g * F.cos(x), reads="x")
 COS = defop("cos", np.cos, lambda F, g, out, x: -g * F.sin(x), reads="x")
 TAN = defop("tan", np.tan, lambda F, g, out, x: g * (1 + out * out), reads="out")
 SQRT = defop("sqrt", np.sqrt, lambda F, g, out, x: g / (2 * out), reads="out")
 ABS = defop("abs", np.abs, lambda F, g, out, x: g * F.sign(x), reads="x")
-CLONE = defop("clone", np.copy, lambda F, g, out, x: g)
+CLONE = defop("clone", np.copy, lambda F, g, out, x: g, generic=lambda B, x: B.copy(x))
 ASTYPE = defop("astype", lambda x, dtype: x.astype(dtype),
-               lambda F, g, out, x, dtype: g.astype(x.dtype), params="dtype")
+               lambda F, g, out, x, dtype: F.astype(g, x.dtype), params="dtype",
+               generic=lambda B, x, dtype: B.astype(x, dtype))
 CLIP = defop("clip", np.clip, _clip_vjp_x,  # a missing bound is ∓inf; bounds may be tensors
              lambda F, g, out, x, lo, hi: g * ((x < lo) & (lo <= hi)),
              lambda F, g, out, x, lo, hi: g * ((x > hi) | (lo > hi)),
-             inputs="x min max", reads="x min max", method="clip clamp", export="clip clamp")
+             inputs="x min max", reads="x min max", method="clip clamp", export="clip clamp",
+             generic=lambda B, x, lo, hi: B.xp.minimum(B.xp.maximum(x, lo), hi))
 
 # binary, with broadcasting
 ADD = defop("add", np.add, lambda F, g, out, a, b: g, lambda F, g, out, a, b: g,
@@ -181,10 +205,12 @@ POW = defop("pow", np.power, _pow_vjp_base, _pow_vjp_exponent, inputs="a b",
 MATMUL = defop("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b, inputs="a b", reads="a b")
 MSE_LOSS = defop("mse_loss", K.mse, _mse_vjp,  # (y − t)², mean/sum/none, fused: one node
                  lambda F, g, out, x, t, reduction: -_mse_vjp(F, g, out, x, t, reduction),
-                 inputs="x t", params="reduction", reads="x t", method=False, export=False)
+                 inputs="x t", params="reduction", reads="x t", method=False, export=False,
+                 generic=K.generic_mse)
 LINEAR = defop("linear", K.linear,  # x @ Wᵀ + b, fused: a layer is one node (b optional)
                lambda F, g, out, x, w, b=None: g @ w, _linear_vjp_w, _linear_vjp_b,
-               inputs="x w b", reads="x w", method=False, export=False)
+               inputs="x w b", reads="x w", method=False, export=False,
+               generic=K.generic_linear)
 MAXIMUM = defop("maximum", np.maximum,
                 lambda F, g, out, a, b: g * (a > b) + 0.5 * g * (a == b),
                 lambda F, g, out, a, b: g * (b > a) + 0.5 * g * (a == b),
@@ -196,32 +222,34 @@ MINIMUM = defop("minimum", np.minimum,
 WHERE = defop("where", lambda a, b, cond: np.where(cond, a, b),
               lambda F, g, out, a, b, cond: F.where(cond, g, 0),
               lambda F, g, out, a, b, cond: F.where(cond, 0, g),
-              inputs="a b", params="cond", method=False)
+              inputs="a b", params="cond", method=False,
+              generic=lambda B, a, b, cond: B.xp.where(_on(B, cond, a, b), *B.promote(a, b)))
 SETITEM = defop("setitem", lambda a, value, index: _setitem(a.copy(), value, index),
-                lambda F, g, out, a, value, index: F.where(K.unwritten(a.shape, index), g, 0),
+                lambda F, g, out, a, value, index: F.where(F.unwritten(a.shape, index, g), g, 0),
                 lambda F, g, out, a, value, index: F.getitem(g, index),
-                inputs="a value", params="index", method=False, export=False)
+                inputs="a value", params="index", method=False, export=False,
+                generic=lambda B, a, value, index: B.setitem(a, value, index))
 
 # reductions (axis is None or a sorted tuple of non-negative ints)
 SUM = defop("sum", lambda x, axis, keepdims: _asarray(K.sum(x, axis, keepdims)),
             lambda F, g, out, x, axis, keepdims: _unreduce(F, g, x.shape, axis, keepdims),
-            params="axis keepdims")
+            params="axis keepdims", generic=K.generic_reduction("sum"))
 MEAN = defop("mean", lambda x, axis, keepdims: _asarray(K.mean(x, axis, keepdims)),
              lambda F, g, out, x, axis, keepdims:
                  _unreduce(F, g / K.count(x.shape, axis), x.shape, axis, keepdims),
-             params="axis keepdims")
+             params="axis keepdims", generic=K.generic_reduction("mean"))
 MAX = defop("max", lambda x, axis, keepdims: _asarray(K.max(x, axis, keepdims)),
             lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims),
-            params="axis keepdims", reads="x out")
+            params="axis keepdims", reads="x out", generic=K.generic_reduction("max"))
 MIN = defop("min", lambda x, axis, keepdims: _asarray(K.min(x, axis, keepdims)),
             lambda F, g, out, x, axis, keepdims: _extreme_vjp(F, g, out, x, axis, keepdims),
-            params="axis keepdims", reads="x out")
+            params="axis keepdims", reads="x out", generic=K.generic_reduction("min"))
 SOFTMAX = defop("softmax", K.softmax,
                 lambda F, g, out, x, axis: out * (g - F.sum(g * out, (axis,), True)),
-                params="axis", reads="out")
+                params="axis", reads="out", generic=K.generic_softmax)
 LOG_SOFTMAX = defop("log_softmax", K.log_softmax,
                     lambda F, g, out, x, axis: g - F.exp(out) * F.sum(g, (axis,), True),
-                    params="axis", reads="out")
+                    params="axis", reads="out", generic=K.generic_log_softmax)
 
 # shapes and indexing
 RESHAPE = defop("reshape", np.reshape, lambda F, g, out, x, shape: F.reshape(g, x.shape),
@@ -230,26 +258,49 @@ TRANSPOSE = defop("transpose", np.transpose,
                   lambda F, g, out, x, axes: F.transpose(g, tuple(np.argsort(axes))),
                   params="axes")
 BROADCAST_TO = defop("broadcast_to", np.broadcast_to,
-                     lambda F, g, out, x, shape: F.sum_to(g, x.shape), params="shape")
+                     lambda F, g, out, x, shape: F.sum_to(g, x.shape), params="shape",
+                     generic=lambda B, x, shape: B.xp.broadcast_to(x, shape))
 SUM_TO = defop("sum_to", K.sum_to, lambda F, g, out, x, shape: F.broadcast_to(g, x.shape),
-               params="shape", method=False, export=False)
+               params="shape", method=False, export=False, generic=K.generic_sum_to)
 GETITEM = defop("getitem", lambda x, index: x[index],
                 lambda F, g, out, x, index: F.scatter(g, x.shape, index), params="index",
-                method="__getitem__", export=False)
+                method="__getitem__", export=False,
+                generic=lambda B, x, index: B.getitem(x, index))
 SCATTER = defop("scatter", K.scatter, lambda F, g, out, x, shape, index: F.getitem(g, index),
-                params="shape index", method=False, export=False)
+                params="shape index", method=False, export=False,
+                generic=lambda B, g, shape, index: B.scatter(g, shape, index))
 CONCATENATE = defop("concatenate", lambda xs, axis: np.concatenate(xs, axis=axis), _concat_vjp,
                     inputs="xs", params="axis", method=False, export="concatenate cat",
-                    ordered=True, variadic=True)
+                    ordered=True, variadic=True,
+                    generic=lambda B, xs, axis: B.xp.concat(_promoted(B, xs), axis=axis))
 STACK = defop("stack", lambda xs, axis: np.stack(xs, axis=axis), _stack_vjp, inputs="xs",
-              params="axis", method=False, ordered=True, variadic=True)
+              params="axis", method=False, ordered=True, variadic=True,
+              generic=lambda B, xs, axis: B.xp.stack(_promoted(B, xs), axis=axis))
+
+TO_DEVICE = defop("to_device", lambda x, device: _backend.move(x, device),
+                  lambda F, g, out, x, device: F.move_like(g, x), params="device",
+                  method=False, export=False,
+                  generic=lambda B, x, device: _backend.move(x, device))
+
+
+def _on(B, cond, *like):
+    """A host mask (NumPy) moved to the device of the arrays it selects from."""
+    if isinstance(cond, np.ndarray):
+        arr = next((a for a in like if not isinstance(a, (int, float))), None)
+        return B.from_host(cond, arr) if arr is not None else cond
+    return cond
+
+
+def _promoted(B, xs):
+    dt = B.xp.result_type(*xs)
+    return [x if x.dtype == dt else B.xp.astype(x, dt) for x in xs]
 
 
 def _extreme_vjp(F, g, out, x, axis, keepdims):
     """max/min: the gradient goes to the elements equal to the extreme, shared among ties."""
     out_b = _unreduce(F, out, x.shape, axis, keepdims)
     hit = (x == out_b) | ((x != x) & (out_b != out_b))  # a NaN is the extreme: it gets g
-    count = F.sum(hit, axis, True).astype(g.dtype)
+    count = F.astype(F.sum(hit, axis, True), g.dtype)
     return _unreduce(F, g, x.shape, axis, keepdims) * hit / F.broadcast_to(count, x.shape)
 
 
@@ -587,7 +638,10 @@ def where(cond, a, b):
     tensor([0., 1.])
     """
     c = as_array(cond.data if isinstance(cond, Tensor) else cond, where="where")
-    if c.dtype != np.bool_:
+    lib = _backend.of(c) if type(c) is not np.ndarray else None
+    if lib is not None:
+        c = c if lib.xp.isdtype(c.dtype, "bool") else lib.xp.astype(c, lib.xp.bool)
+    elif c.dtype != np.bool_:
         c = c.astype(bool)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = _t(a, "where")
@@ -906,6 +960,23 @@ def _seq(where, tensors):
     return xs
 
 
+def to_device(x, device):
+    """``x`` on ``device`` (recorded: the gradient goes back to x's device); x itself when
+    it is there already. ``Tensor.to(device)`` and ``Tensor.cpu()`` call this."""
+    x = _t(x, "to_device")
+    out = _backend.move(x.data, device)
+    if out is x.data:
+        return x
+    from .tensor import _adopt
+    if type(out) is not np.ndarray:
+        _adopt(out)
+    return unary(TO_DEVICE, x, device)
+
+
+def to_host(x):
+    return to_device(x, "cpu")
+
+
 def sign(x):
     """Sign of x, elementwise (a constant: no gradient).
 
@@ -914,7 +985,9 @@ def sign(x):
     >>> cr.sign(cr.tensor([-2.0, 0.0, 3.0]))
     tensor([-1.,  0.,  1.])
     """
-    return _wrap(np.sign(_t(x, "sign").data), None)
+    d = _t(x, "sign").data
+    b = _backend.of(d) if type(d) is not np.ndarray else None
+    return _wrap(np.sign(d) if b is None else b.xp.sign(d), None)
 
 
 # ------------------------------------------------------------- the two namespaces
@@ -923,6 +996,9 @@ NP = SimpleNamespace(
     sum=K.sum, reshape=np.reshape, transpose=np.transpose, swapaxes=np.swapaxes,
     expand_dims=np.expand_dims, broadcast_to=K.broadcast_to, sum_to=K.sum_to,
     getitem=lambda x, index: x[index], scatter=K.scatter,
+    move_like=lambda g, x: _backend.move(g, x),
+    astype=lambda x, dtype: x.astype(dtype), unwritten=lambda shape, index, like: K.unwritten(
+        shape, index),
 )
 
 TS = SimpleNamespace(
@@ -930,7 +1006,15 @@ TS = SimpleNamespace(
     sum=sum, reshape=reshape, transpose=transpose, swapaxes=swapaxes,
     expand_dims=expand_dims, broadcast_to=broadcast_to, sum_to=sum_to,
     getitem=getitem, scatter=scatter,
+    move_like=lambda g, x: to_device(g, x.data),
+    astype=lambda x, dtype: astype(x, dtype), unwritten=lambda shape, index, like: _unwritten(
+        shape, index, like),
 )
+
+
+def _unwritten(shape, index, like):
+    b = _backend.of(like.data)
+    return K.unwritten(shape, index) if b is None else b.unwritten(shape, index, like.data)
 
 
 # ---------------------------------------------- Tensor methods and cr.* names, from the table

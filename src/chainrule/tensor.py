@@ -15,6 +15,21 @@ from .graph import Node, defaults, mode
 
 _NUMBER = (int, float, np.number, np.bool_)
 _new = object.__new__
+_ndarray = np.ndarray
+# True once an array of another library (CuPy, array_api_strict, ...) has entered a tensor:
+# until then every op takes NumPy's path without looking at its inputs' types
+_FOREIGN = False
+
+
+def _adopt(x):
+    """Note that ``x``, an array of another library, enters the engine; returns it."""
+    global _FOREIGN
+    _FOREIGN = True
+    return x
+
+
+def _is_foreign(x):
+    return _FOREIGN and type(x) is not _ndarray and _backend.of(x) is not None
 _KINDS = "biuf"  # bool, signed and unsigned integers, floats
 
 
@@ -51,6 +66,14 @@ def as_array(data, dtype=None, copy=False, where="tensor"):
         data = data.data
     if isinstance(data, StandIn):
         return _check_dtype(data.asarray(dtype, copy), where)
+    elif not isinstance(data, (np.ndarray, np.generic, list, tuple, int, float, bool)) \
+            and _backend._is_array(data) and _backend.of(data) is not None:
+        b = _backend.of(data)
+        if dtype is not None or copy:
+            data = b.xp.asarray(data, dtype=None if dtype is None else b.dtype(dtype),
+                                copy=True if copy else None)
+        _check_dtype(_Kind(b.np_dtype(data.dtype)), where)
+        return _adopt(data)
     elif not isinstance(data, (np.ndarray, np.generic, list, tuple, int, float, bool)):
         raise TypeError(
             f"{where}: unsupported data type {type(data).__name__}; expected a number, a "
@@ -66,6 +89,13 @@ def as_array(data, dtype=None, copy=False, where="tensor"):
     return _check_dtype(arr, where)
 
 
+class _Kind:
+    """A dtype's stand-in for ``_check_dtype`` (a native dtype of another library)."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+
 def _const(x, where):
     """An operand that is not a Tensor. Python numbers stay Python numbers (NumPy's weak
     scalars keep the tensor's dtype); arrays and lists become arrays."""
@@ -73,6 +103,8 @@ def _const(x, where):
         return x
     if isinstance(x, (np.generic, list, tuple)):
         return as_array(x, where=where)
+    if _backend._is_array(x) and _backend.of(x) is not None:
+        return _adopt(x)
     raise TypeError(
         f"{where}: unsupported operand type {type(x).__name__}; expected a Tensor, a NumPy "
         "array or a Python number"
@@ -92,6 +124,8 @@ def _wrap(out, node):
 
 
 def _fail(op, arrays, params, err):
+    if isinstance(err, _backend.DeviceError):
+        return err
     shapes = " and ".join(str(np.shape(a)) for a in arrays)
     msg = f"{op.name}: cannot apply to input shapes {shapes}: {err}"
     if isinstance(err, IndexError):
@@ -119,7 +153,10 @@ def unary(op, x, *params):
     """Apply a one-input op to Tensor ``x`` (recording it when needed)."""
     xd = x.data
     try:
-        out = op.forward(xd, *params)
+        if not _FOREIGN or type(xd) is _ndarray:
+            out = op.forward(xd, *params)
+        else:
+            out = _backend.forward(op, (xd,), params)
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, (xd,), params, e) from None
     if x._requires_grad:
@@ -138,7 +175,10 @@ def binary(op, a, b):
     else:
         bd, rb, vb = _const(b, op.name), False, 0
     try:
-        out = op.forward(ad, bd)
+        if not _FOREIGN:
+            out = op.forward(ad, bd)
+        else:
+            out = _backend.forward(op, (ad, bd), ())
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, (ad, bd), (), e) from None
     if ra or rb:
@@ -160,7 +200,12 @@ def apply(op, inputs, *params):
             datas.append(_const(x, op.name))
             versions.append(0)
     try:
-        out = op.forward(datas, *params) if op.variadic else op.forward(*datas, *params)
+        if _FOREIGN:
+            out = _backend.forward(op, datas, params)
+        elif op.variadic:
+            out = op.forward(datas, *params)
+        else:
+            out = op.forward(*datas, *params)
     except (ValueError, IndexError, TypeError) as e:
         raise _fail(op, datas, params, e) from None
     if record:
@@ -170,8 +215,13 @@ def apply(op, inputs, *params):
 
 def _compare(ufunc, a, b):
     bd = b.data if isinstance(b, Tensor) else b
-    if not isinstance(bd, _NUMBER + (np.ndarray, list, tuple, StandIn)):
+    if not isinstance(bd, _NUMBER + (np.ndarray, list, tuple, StandIn)) \
+            and not (_FOREIGN and _backend._is_array(bd)):
         return NotImplemented
+    if _FOREIGN:
+        b = _backend.common(ufunc.__name__, (a.data, bd))
+        if b is not None:
+            return _wrap(getattr(b.xp, ufunc.__name__)(*b.promote(a.data, bd)), None)
     return _wrap(_traced(ufunc, a.data, bd), None)
 
 
@@ -233,7 +283,41 @@ class Tensor:
 
     @property
     def dtype(self):
-        return self.data.dtype
+        """The NumPy dtype of the data (also for another library's array)."""
+        d = self.data.dtype
+        return d if not _FOREIGN or isinstance(d, np.dtype) else _native(self.data).np_dtype(d)
+
+    @property
+    def device(self):
+        """Where the data lives: ``"cpu"`` for NumPy, ``"cuda:0"`` for CuPy, else the
+        library and its device (``"array_api_strict:device1"``).
+
+        Examples
+        --------
+        >>> cr.tensor([1.0]).device
+        'cpu'
+        """
+        b = _backend.of(self.data) if _FOREIGN else None
+        return "cpu" if b is None else b.describe(self.data)
+
+    def cpu(self):
+        """This tensor with its data on the host (NumPy); itself when it is there already.
+
+        Examples
+        --------
+        >>> x = cr.tensor([1.0])
+        >>> x.cpu() is x
+        True
+        """
+        return _ops.to_host(self) if _is_foreign(self.data) else self
+
+    def _host(self, what):
+        data = _read(self, what)
+        if _is_foreign(data):
+            raise TypeError(
+                f"{what} needs the data on the host, but this tensor is on {self.device}; "
+                "call .cpu() first (an explicit copy)")
+        return data
 
     @property
     def ndim(self):
@@ -265,7 +349,7 @@ class Tensor:
 
     def numpy(self):
         """The data as a NumPy array (shared, not copied)."""
-        return np.asarray(_read(self, ".numpy()"))
+        return np.asarray(self._host(".numpy()"))
 
     def item(self):
         if self.data.size != 1:
@@ -273,13 +357,17 @@ class Tensor:
                 f"item(): only a one-element tensor converts to a Python number, "
                 f"this one has shape {self.shape}"
             )
-        return _read(self, ".item()").item()
+        return self._scalar(".item()")
+
+    def _scalar(self, what):
+        data = _read(self, what)
+        return data.item() if not _is_foreign(data) else _native(data).to_host(data).item()
 
     def tolist(self):
-        return np.asarray(_read(self, ".tolist()")).tolist()
+        return np.asarray(self._host(".tolist()")).tolist()
 
     def __array__(self, dtype=None, copy=None):
-        arr = np.asarray(_read(self, "np.asarray(tensor)"))
+        arr = np.asarray(self._host("np.asarray(tensor)"))
         if dtype is not None and arr.dtype != dtype:
             return arr.astype(dtype)
         return arr.copy() if copy else arr
@@ -302,10 +390,10 @@ class Tensor:
         return bool(_read(self, "bool(tensor) (an `if` or `while` on a tensor)"))
 
     def __float__(self):
-        return float(_read(self, "float(tensor)").item())
+        return float(self._scalar("float(tensor)"))
 
     def __int__(self):
-        return int(_read(self, "int(tensor)").item())
+        return int(self._scalar("int(tensor)"))
 
     def any(self):
         return bool(np.any(_read(self, ".any()")))
@@ -316,12 +404,17 @@ class Tensor:
     __hash__ = object.__hash__  # identity, although == compares elementwise
 
     def __repr__(self):
+        data = self.data
+        if _is_foreign(data):
+            data = _native(data).to_host(data)
         body = np.array2string(
-            np.asarray(self.data), separator=", ", prefix="tensor(", precision=4, threshold=200
+            np.asarray(data), separator=", ", prefix="tensor(", precision=4, threshold=200
         )
         extra = ""
-        if self.data.dtype not in (np.float64, np.int64, np.bool_):
-            extra += f", dtype={self.data.dtype}"
+        if self.dtype not in (np.float64, np.int64, np.bool_):
+            extra += f", dtype={self.dtype}"
+        if data is not self.data:
+            extra += f", device='{self.device}'"
         if self._node is not None:
             extra += f", grad_fn=<{self._node.op.name}>"
         elif self.requires_grad:
@@ -364,10 +457,10 @@ class Tensor:
 
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` in place (floating-point tensors only); returns self."""
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self.dtype.kind != "f":
             raise TypeError(
                 f"only floating-point tensors can require gradients, this one is "
-                f"{self.data.dtype}; convert it first, e.g. cr.tensor(data, dtype=np.float64)"
+                f"{self.dtype}; convert it first, e.g. cr.tensor(data, dtype=np.float64)"
             )
         if not requires_grad and self._node is not None:
             raise BackwardError(
@@ -477,8 +570,10 @@ class Tensor:
     __rand__, __ror__ = __and__, __or__  # logical and/or are symmetric
 
     def __invert__(self):
-        if self.data.dtype != np.bool_:
-            raise TypeError(f"~ needs a boolean tensor, got {self.data.dtype}")
+        if self.dtype != np.bool_:
+            raise TypeError(f"~ needs a boolean tensor, got {self.dtype}")
+        if _is_foreign(self.data):
+            return _wrap(_native(self.data).xp.logical_not(self.data), None)
         return _wrap(_traced(np.logical_not, self.data), None)
 
     # ------------------------------------------------------------- in place
@@ -564,8 +659,28 @@ class Tensor:
     def square(self):
         return binary(_ops.MUL, self, self)
 
-    def to(self, dtype):
-        return _ops.astype(self, dtype)
+    def to(self, *args, dtype=None, device=None):
+        """A dtype (``x.to(np.float32)``), a device (``x.to("cuda")``, ``x.to(other.device)``)
+        or both, as PyTorch's ``Tensor.to``; recorded, so gradients flow back.
+
+        Examples
+        --------
+        >>> cr.tensor([1.0]).to(np.float32).dtype, cr.tensor([1.0]).to("cpu").device
+        (dtype('float32'), 'cpu')
+        """
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif _is_device(a):
+                device = a
+            else:
+                dtype = a
+        t = self
+        if device is not None:
+            t = _ops.to_device(t, device)
+        if dtype is not None:
+            t = _ops.astype(t, dtype)
+        return t
 
     def float(self):
         return _ops.astype(self, np.float32)
@@ -625,8 +740,23 @@ def _idiv(a, b):
 
 
 def _setitem(a, value, index):
+    if _FOREIGN and type(a) is not _ndarray:
+        b = _backend.common("item assignment", (a, value))
+        if b is not None:
+            return b.setitem(a, value, index)
     a[index] = value
     return a
+
+
+def _native(x):
+    return _backend.of(x)
+
+
+def _is_device(d):
+    """Whether ``d`` names a device (a string such as "cuda:0", or a library's device)."""
+    if isinstance(d, str):
+        return d == "cpu" or d.startswith(("cuda", "cpu:"))
+    return not isinstance(d, (type, np.dtype)) and type(d).__name__ in ("Device", "device")
 
 
 def _scaled(x, alpha):
@@ -673,5 +803,6 @@ def _index(index):
     return index
 
 
-from . import autograd as _autograd  # noqa: E402  (circular: both use Tensor)
+from . import autograd as _autograd  # noqa: E402
+from . import backend as _backend  # noqa: E402  (circular: both use Tensor)
 from . import ops as _ops  # noqa: E402

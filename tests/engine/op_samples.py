@@ -830,6 +830,27 @@ def stack(draw):
                         draw(st.sampled_from(["axis", "dim", "positional"])), const)
 
 
+# ------------------------------------------------------------------- devices
+def _elsewhere(x):
+    """Another device than x's: array_api_strict's fake "device1", or the host from there."""
+    import array_api_strict as xps
+
+    return xps.Device("device1") if isinstance(x.data, np.ndarray) else "cpu"
+
+
+def to_device_sample(a, form="to"):
+    """x moved to another device, doubled there, and moved back (to x's own device)."""
+    there = {"to": lambda x: x.to(_elsewhere(x)),
+             "function": lambda x: cr.ops.to_device(x, _elsewhere(x))}[form]
+    return Sample(lambda x: cr.ops.to_device(there(x) * 2.0, x.data), [T(a)],
+                  lambda x: 2.0 * x, lambda th, x: (x.to("cpu") * 2.0), note=form)
+
+
+@st.composite
+def to_device(draw):
+    return to_device_sample(draw(arrays(draw(SHAPES))), draw(st.sampled_from(["to", "function"])))
+
+
 # ----------------------------------------------------------------- THE registry
 SAMPLES = {name: unary(name) for name in UNARY}
 SAMPLES.update({name: arith(name) for name in ("add", "sub", "mul", "div")})
@@ -841,7 +862,7 @@ SAMPLES.update(
     mse_loss=mse_loss(),
     reshape=reshape(), transpose=transpose(), broadcast_to=broadcast_to(), sum_to=sum_to(),
     getitem=getitem(), scatter=scatter(), setitem=setitem(), concatenate=concatenate(),
-    stack=stack(),
+    stack=stack(), to_device=to_device(),
 )
 
 
