@@ -78,9 +78,11 @@ OBJECTS, ALIASES = public_objects()
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
     """Examples write files into a fresh folder, and one re-seeds cr.nn.init's default
-    generator: the rest of the suite gets both back as they were."""
+    generator, and one starts with no process group: the rest of the suite gets all back as
+    they were."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cr.nn.init, "_default", cr.nn.init.default_generator())
+    monkeypatch.setattr(cr.distributed, "_world", None)  # each example starts with no group
 PARSER = doctest.DocTestParser()
 
 
