@@ -164,7 +164,7 @@ def test_two_weights_projection_is_exact():
     assert path["name"] == "momentum" and len(path["x"]) == len(snaps)
     assert path["x"] == [s["0.weight"].numpy()[1, 1] for s in snaps]
     assert path["y"] == [s["2.bias"].numpy()[0] for s in snaps]
-    assert path["x"][-1], path["y"][-1] == land.trained_point
+    assert (path["x"][-1], path["y"][-1]) == land.trained_point
     assert path["residual"][-1] == 0.0
     # the residual is how far the other weights were from their trained values
     s0 = {n: v.numpy() for n, v in snaps[0].items()}
@@ -266,3 +266,23 @@ def test_descent_paths_carry_the_gradient_at_every_point():
         p = compute.point(f, path["x"][k], path["y"][k])
         assert (path["gx"][k], path["gy"][k]) == (pytest.approx(p["gx"], abs=1e-12),
                                                   pytest.approx(p["gy"], abs=1e-12))
+
+
+def test_widget_shows_the_plane_with_its_path():
+    pytest.importorskip("anywidget", reason="the widget extra")
+    model, loss = make()
+    snaps = train(model, loss)
+    land = ModelLandscape.weights(model, loss, "0.weight[1, 1]", "2.bias[0]")
+    path = land.project(snaps, name="momentum")
+    w = land.widget([path])
+    assert (w.x, w.y) == land.trained_point
+    assert [p["name"] for p in w.paths] == ["momentum"]
+    assert w.paths[0]["x"] == path["x"] and w.paths[0]["y"] == path["y"]
+    (x0, x1), (y0, y1) = w.xrange, w.yrange
+    assert x0 <= min(path["x"]) and max(path["x"]) <= x1
+    assert y0 <= min(path["y"]) and max(path["y"]) <= y1
+    w.x, w.y = path["x"][0], path["y"][0]
+    point = compute.point(land, w.x, w.y)
+    assert w.value == pytest.approx(point["f"], rel=1e-12)
+    assert w.gradient == pytest.approx([point["gx"], point["gy"]], rel=1e-12)
+    assert w.value == pytest.approx(path["E_plane"][0], rel=1e-12)

@@ -491,6 +491,33 @@ class ModelLandscape:
                     hi[i] = max(hi[i], v.max() + 0.1 * span)
         return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
 
+    def widget(self, paths: Sequence[Mapping] = (), **kwargs):
+        """The notebook widget :class:`~chainrule.explorer.Explorer` on this plane: E's
+        contours around the trained point, the ``paths`` (from :meth:`project`) drawn on
+        them, and the draggable point with ∇E (by chainrule's autodiff through the model).
+        ``kwargs`` go to ``Explorer`` (``x``, ``y``, ``eta``, ``xrange``, ``yrange``, ...).
+
+        Examples
+        --------
+        >>> from chainrule.explorer.landscape import ModelLandscape
+        >>> model = cr.nn.Linear(2, 1, generator=np.random.default_rng(0))
+        >>> land = ModelLandscape.random(model, lambda: (model(cr.ones(3, 2)) ** 2).sum())
+        >>> w = land.widget(x=0.25, y=0.0)                   # needs the widget extra
+        >>> abs(w.value - float(land(cr.tensor(0.25), cr.tensor(0.0)).item())) < 1e-12
+        True
+        """
+        from .widget import Explorer
+
+        xr, yr = self.suggested_range(paths)
+        kwargs.setdefault("xrange", xr)
+        kwargs.setdefault("yrange", yr)
+        a, b = self.trained_point
+        kwargs.setdefault("x", a)
+        kwargs.setdefault("y", b)
+        drawn = [{"name": str(p.get("name", f"path {i + 1}")), "x": list(p["x"]),
+                  "y": list(p["y"])} for i, p in enumerate(paths)]
+        return Explorer(fn=self, paths=drawn, **kwargs)
+
     # ------------------------------------------------------------------ the figure
     def figure(self, paths: Sequence[Mapping] = (), n: int = 41, xrange=None, yrange=None):
         """A matplotlib ``Figure`` (the ``plot`` extra): E's contours on the plane with the
