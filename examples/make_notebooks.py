@@ -187,19 +187,21 @@ assert descent.run(F, (x0, y0), "gd", 1.05 * bound, 200)["E"][-1] > 1e3"""),
 Everything above can be dragged and animated in the explorer: the point and its gradient,
 the tangent plane, predicted against actual change as η grows, and descent paths of
 several optimizers. From a terminal: `chainrule explore`. In Jupyter, the cell below
-shows it inline (it needs the `explore` extra: `pip install "chainrule[explore]"`)."""),
+shows the `Explorer` widget (the `widget` extra); `chainrule.explorer.show_app()` frames
+the whole page."""),
     ("code", """\
-# EXPLORER CELL — kept for the lead to point at the notebook Explorer widget once it lands.
+# EXPLORER CELL: the notebook widget, computed in this kernel by chainrule.
 import importlib.util
 
-if importlib.util.find_spec("fastapi") and importlib.util.find_spec("IPython"):
-    from IPython.display import display
+if importlib.util.find_spec("anywidget"):
+    from chainrule.explorer import Explorer
 
-    import chainrule.explorer
-
-    display(chainrule.explorer.show(height=900))
+    w = Explorer("x^2 + 3*y^2", x=1.6, y=1.2, eta=0.1)
+    w.step()  # w <- w - eta * grad F; drag the point in the cell and w.x, w.value follow
+    assert abs(w.value - (w.x**2 + 3 * w.y**2)) < 1e-12
+    display(w)
 else:
-    print('The explorer needs the explore extra: pip install "chainrule[explore]"')"""),
+    print('The widget needs the widget extra: pip install "chainrule[widget]"')"""),
 ]
 
 CHAIN_RULE = [

@@ -1,7 +1,7 @@
 // The notebook Explorer's front end (an anywidget ES module, no imports, no network).
 // Every number comes from the kernel (traits value, gradient, surface); this file draws the
 // contour on a canvas, the point, ∇F and the step −η∇F, and reports drags and keys as x, y.
-const COLOURS = ["#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"];
+const COLOURS = ["#ff7f0e", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"];
 const STOPS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
 const M = { left: 46, right: 10, top: 10, bottom: 30 };
 
@@ -214,7 +214,8 @@ function render({ model, el: host }) {
     requestAnimationFrame(() => {
       pending = false;
       if (!local) return;
-      model.set("x", local[0]); model.set("y", local[1]); model.save_changes();
+      const [x, y] = local;  // set() fires change events that may clear local
+      model.set("x", x); model.set("y", y); model.save_changes();
       if (!dragging) local = null;
     });
   }
