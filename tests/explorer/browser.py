@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import pytest
 
 CHROMIUM = os.environ.get("CHAINRULE_CHROMIUM", "/usr/bin/chromium")
+TIMEOUT = 60_000  # ms; generous: without a GPU, 3-D redraws are slow on a busy machine
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 

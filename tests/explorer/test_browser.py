@@ -6,46 +6,10 @@ import re
 
 import pytest
 
-from .browser import Watch, launch, require, serve
+from .browser import require
 
 pytestmark = pytest.mark.browser
 sync_api = require()
-
-TIMEOUT = 60_000  # ms; generous: without a GPU, 3-D redraws are slow on a busy machine
-
-
-@pytest.fixture(scope="module")
-def server():
-    with serve() as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch(sync_api) as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def session(server, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1300})
-    page.set_default_timeout(TIMEOUT)
-    watch = Watch(page)
-    page.goto(server.url)
-    page.wait_for_selector("body[data-ready=true]")
-    yield page, watch
-    page.close()
-
-
-@pytest.fixture
-def watch(session):
-    return session[1]
-
-
-@pytest.fixture
-def page(session, watch):
-    yield session[0]
-    watch.check()
 
 
 def number(page, selector):
