@@ -238,7 +238,7 @@ class _CuPy(Backend):
 
 
 def _is_array(x):
-    return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, (int, float))
+    return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, (int, float, type))
 
 
 NUMPY = None  # NumPy's path is op.forward itself: no Backend object stands for it
@@ -326,9 +326,46 @@ def _cupy():
     return cupy
 
 
+_DEVICES = ("expected 'cpu', 'cuda', 'cuda:N', 'array_api_strict:NAME' (what t.device "
+            "says), a library's device object or an array on the device")
+
+
+def _cuda_index(device, index):
+    if not index:
+        return 0
+    if not index.isdigit():
+        raise ValueError(f"unknown device {device!r}: the GPU number must be an integer, as "
+                         "in 'cuda:0'")
+    return int(index)
+
+
+def _strict_device(device, name):
+    try:
+        import array_api_strict
+    except ImportError:
+        raise ImportError(f"device {device!r} needs array_api_strict: pip install "
+                          "array-api-strict") from None
+    try:
+        return array_api_strict.Device(name)
+    except ValueError as e:
+        raise ValueError(f"unknown device {device!r}: {e}") from None
+
+
 def move(a, device):
-    """``a`` on ``device``: "cpu" (NumPy), "cuda" or "cuda:N" (CuPy), a library's own device
-    object (``array_api_strict.Device("device1")``), or an array whose device to use."""
+    """``a`` on ``device``: "cpu" (NumPy), "cuda" or "cuda:N" (CuPy), what ``t.device``
+    says of a tensor (``"array_api_strict:device1"``), a library's own device object
+    (``array_api_strict.Device("device1")``), or an array whose device to use.
+
+    Examples
+    --------
+    >>> a = cr.backend.move(np.arange(3.0), "array_api_strict:device1")
+    >>> cr.backend.describe(a), cr.backend.move(a, "cpu")
+    ('array_api_strict:device1', array([0., 1., 2.]))
+    >>> cr.backend.move(np.zeros(1), "tpu")
+    Traceback (most recent call last):
+        ...
+    ValueError: unknown device 'tpu'; expected 'cpu', 'cuda', 'cuda:N', ...
+    """
     src = of(a)
     if isinstance(device, (np.ndarray, np.generic)):
         device = "cpu"
@@ -346,9 +383,14 @@ def move(a, device):
         if kind == "cuda":
             cupy = _cupy()
             host = a if src is None else src.to_host(a)
-            with cupy.cuda.Device(int(index or 0)):
+            with cupy.cuda.Device(_cuda_index(device, index)):
                 return cupy.asarray(host)
-        raise ValueError(f"unknown device {device!r}; expected 'cpu', 'cuda' or 'cuda:N'")
+        if kind == "array_api_strict" and index:  # what t.device says: "array_api_strict:device1"
+            return move(a, _strict_device(device, index))
+        raise ValueError(f"unknown device {device!r}; {_DEVICES}")
+    if type(device).__name__ not in ("Device", "device"):
+        raise TypeError(f"unknown device {device!r} of type {type(device).__name__}; "
+                        f"{_DEVICES}")
     module = type(device).__module__.split(".")[0]
     if module == "cupy":
         return move(a, f"cuda:{device.id}")

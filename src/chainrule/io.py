@@ -5,6 +5,10 @@ records the structure (nested dicts with str or int keys, lists, tuples) and the
 Python values. Loading never unpickles anything, so a file from a stranger cannot run code.
 Writes are atomic: the data go to a temporary file in the same folder, are flushed to
 disk, then renamed over the target, so a crash mid-save leaves the previous file intact.
+
+Tensors on another device or array library (a GPU's, ``array_api_strict``'s) are written
+as host copies, so the file is the one the same values give from NumPy and records no
+device; ``load`` puts the tensors on the CPU unless ``map_location`` names a device.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from . import backend as _backend
 from ._extras import require
 from .errors import UserError
 from .tensor import Tensor
@@ -116,7 +121,9 @@ def _utf8(text):
 
 def _encode(obj, arrays, keys, where):
     if isinstance(obj, Tensor):
-        obj = np.asarray(obj.data)
+        obj = _host(obj.data)
+    elif not isinstance(obj, (np.ndarray, np.generic)) and _backend._is_array(obj):
+        obj = _host(obj)
     if isinstance(obj, (np.ndarray, np.generic)):
         a = np.asarray(obj)
         if a.dtype.kind not in _KINDS:
@@ -157,6 +164,18 @@ def _encode(obj, arrays, keys, where):
         f"cannot save {where}: values of type {type(obj).__name__} are not supported "
         "(Tensors, NumPy arrays, int, float, bool, str, None, dicts, lists, tuples)"
     )
+
+
+def _host(a):
+    """``a`` as a NumPy array; an array of another library (a GPU's, say) is copied to the
+    host, so the file is the one the same values give from NumPy."""
+    if isinstance(a, np.ndarray):
+        return a
+    try:
+        b = _backend.of(a)
+    except TypeError:  # no array library here knows it: _encode names its type
+        return a
+    return np.asarray(a) if b is None else b.to_host(a)
 
 
 def _tree_crc32(tree):
@@ -237,7 +256,7 @@ _ST_DTYPES = {  # safetensors names of the dtypes a Tensor holds
 }
 
 
-def load(path):
+def load(path, map_location=None):
     """Load what :func:`save` wrote, without ever unpickling.
 
     The format (``.npz`` or safetensors) is recognised from the file's content.
@@ -245,6 +264,11 @@ def load(path):
     Parameters
     ----------
     path : str or os.PathLike
+    map_location : optional
+        Where the tensors go: None or ``"cpu"`` (the default) loads them as NumPy
+        arrays; any device ``cr.tensor(device=...)`` takes moves them there, e.g.
+        ``"cuda"``, ``"cuda:1"``, ``"array_api_strict:device1"`` or a library's device
+        object. NumPy scalars (step counts) stay NumPy scalars.
 
     Returns
     -------
@@ -262,12 +286,23 @@ def load(path):
         or a file without chainrule's header (not written by ``cr.save``). Nothing
         else: any damage to a file gives this error or, where it is harmless, the
         saved content.
+    ValueError, TypeError, ImportError or RuntimeError
+        For a ``map_location`` that names no device, or one this machine cannot use
+        (``"cuda"`` without CuPy says what to install); raised before the file is read.
 
     Notes
     -----
+    Unlike ``torch.load``, which puts each tensor back on the device it was saved from,
+    ``load`` puts everything on the CPU unless ``map_location`` says otherwise: a file
+    records no device (:func:`save` writes host copies, byte for byte the file the same
+    values give from NumPy), so a checkpoint written on a GPU loads on a machine without
+    one. Pass ``map_location`` (or call ``model.to(device)`` after
+    ``load_state_dict``) to train on a device again.
+
     Memory is bounded by the file: an array is allocated only once its entry is known
     to hold that many bytes (a compressed ``.npz`` entry may expand at most as far as
-    deflate can, about 1032 times).
+    deflate can, about 1032 times). With ``map_location``, the arrays are read to the
+    host first, then moved.
 
     Examples
     --------
@@ -278,8 +313,11 @@ def load(path):
     (['bias', 'weight'], 'Tensor')
     >>> cr.nn.Linear(2, 1).load_state_dict(sd)           # (missing, unexpected) keys
     ([], [])
+    >>> cr.load("net.npz", map_location="array_api_strict:device1")["weight"].device
+    'array_api_strict:device1'
     """
     path = os.fspath(path)
+    place = _placement(map_location)
     try:
         with open(path, "rb") as f:
             head = f.read(16)
@@ -307,13 +345,42 @@ def load(path):
             path, "not a chainrule checkpoint (neither .npz nor safetensors content)"
         )
     try:
-        return reader(path, size)
+        out = reader(path, size)
     except CheckpointError:
         raise
     except RecursionError:
         raise CheckpointError(path, f"corrupt {_HEADER!r} header (nested too deeply)") from None
     except Exception as e:  # zipfile, NumPy and safetensors report damage in many ways
         raise CheckpointError(path, f"truncated or corrupt file ({_first_line(e)})") from None
+    return out if place is None else _placed(out, place)
+
+
+def _placement(map_location):
+    """The device ``load`` moves tensors to (None: stay NumPy), checked before reading."""
+    if map_location is None or isinstance(map_location, str) and map_location == "cpu":
+        return None
+    try:
+        _backend.move(np.zeros(0), map_location)
+    except Exception as e:  # an unknown name, a missing library, no GPU
+        kind = next((c for c in (ImportError, TypeError, ValueError) if isinstance(e, c)),
+                    RuntimeError)
+        raise kind(f"cr.load: map_location={map_location!r} is not a device this machine can "
+                   f"use ({str(e).rstrip('.')}); leave it out (or pass 'cpu') to load to "
+                   "NumPy") from None
+    return map_location
+
+
+def _placed(obj, device):
+    """The loaded structure with every Tensor moved to ``device``."""
+    if isinstance(obj, Tensor):
+        return Tensor(_backend.move(obj.data, device))
+    if isinstance(obj, dict):
+        return {k: _placed(v, device) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_placed(v, device) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(_placed(v, device) for v in obj)
+    return obj
 
 
 def _first_line(e):

@@ -755,7 +755,7 @@ def _native(x):
 def _is_device(d):
     """Whether ``d`` names a device (a string such as "cuda:0", or a library's device)."""
     if isinstance(d, str):
-        return d == "cpu" or d.startswith(("cuda", "cpu:"))
+        return d == "cpu" or d.startswith("cuda") or ":" in d  # "array_api_strict:device1"
     return not isinstance(d, (type, np.dtype)) and type(d).__name__ in ("Device", "device")
 
 

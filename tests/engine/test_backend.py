@@ -46,6 +46,19 @@ def test_to_records_the_move_and_gradients_come_back():
     assert x.to("cpu") is x and x.cpu() is x
 
 
+def test_what_device_says_is_a_device_to_move_to():
+    a = strict([1.0, 2.0])
+    for where in (a.device, a, DEV1):  # the string t.device gives, a tensor, the object
+        b = cr.tensor([3.0, 4.0]).to(where)
+        assert b.device == "array_api_strict:device1" and b.data.device == DEV1
+        np.testing.assert_array_equal((a * b).cpu().numpy(), [3.0, 8.0])
+    assert cr.tensor([1.0], device=a.device).device == a.device
+    for bad, error in (("tpu", ValueError), ("array_api_strict:device9", ValueError),
+                       (3, TypeError), (np.float32, TypeError)):
+        with pytest.raises(error, match="unknown device"):
+            cr.backend.move(np.zeros(1), bad)
+
+
 def test_strict_results_equal_numpy():
     data = np.array([[0.3, -1.2, 2.0], [1.5, 0.1, -0.7]])
     w = np.array([[0.5, -0.2, 0.1]])
