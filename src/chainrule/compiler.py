@@ -50,9 +50,11 @@ from __future__ import annotations
 import builtins
 import collections
 import functools
+import inspect
 import math
 import operator
 import os
+import re
 import sys
 import threading
 import types
@@ -60,6 +62,7 @@ import warnings
 
 import numpy as np
 
+from . import backend as _backend
 from .autograd import _user_site as _site
 from .autograd import is_grad_enabled
 from .errors import ChainruleError
@@ -88,6 +91,23 @@ def _from_library():
     while f is not None and os.path.abspath(f.f_code.co_filename) == _HERE:
         f = f.f_back
     return f is not None and os.path.abspath(f.f_code.co_filename).startswith(_PKG_DIR)
+
+
+_NUMPY_ONLY = (
+    "a compiled step replays NumPy calls, so it runs on NumPy arrays only (chainrule never "
+    "copies between devices silently). Run the step without cr.compile to train on the "
+    "device, or move the data and the model to the CPU first (x.cpu(), model.to('cpu'))"
+)
+
+
+def _on_device(x):
+    """Whether ``x`` is an array of another library or device than NumPy's (a GPU's)."""
+    if not _backend._is_array(x):
+        return False
+    try:
+        return _backend.of(x) is not None
+    except (TypeError, ImportError):  # array-like, but no array library here knows it
+        return False
 
 
 def _refuse(what, instead):
@@ -805,6 +825,8 @@ class _State:
         self.count = 0
         self.modules = []  # user modules named by the code (``mylib.model``)
         self.names = set()  # every name the walked code uses
+        self.parents = {}  # id(object) -> the slot it was first reached from (for messages)
+        self.roots = {}  # id(root holder) -> how to name it: a label, or "" (keys are names)
 
     def node(self, obj, via=None):
         n = self.nodes.get(id(obj))
@@ -814,7 +836,8 @@ class _State:
 
     def walk_root(self, fn, constants=()):
         self.walk_callable(fn, 0)
-        for c in constants:  # objects passed as arguments (a model, say): state too
+        for k, c in enumerate(constants):  # objects passed as arguments (a model): state too
+            self.roots.setdefault(id(c), f"argument {c.__class__.__name__} #{k}")
             self.walk_value(c, 1, live=False)
         done = 0
         while done < len(self.modules):
@@ -836,6 +859,7 @@ class _State:
 
     def walk_callable(self, fn, depth):
         if isinstance(fn, types.MethodType):
+            self.roots.setdefault(id(fn.__self__), "self")
             self.walk_value(fn.__self__, depth + 1, live=False)
             fn = fn.__func__
         if isinstance(fn, functools.partial):
@@ -860,15 +884,17 @@ class _State:
             return
         self.budget()
         if fn.__closure__:
-            for cell in fn.__closure__:
+            for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
                 try:
                     value = cell.cell_contents
                 except ValueError:
                     continue
+                self.roots.setdefault(id(cell), name)
                 self.slot(self.node(cell), "cell", None, value, depth, False)
         g = fn.__globals__
         if g.get("__name__", "").split(".")[0] in ("chainrule", "numpy"):
             return
+        self.roots.setdefault(id(g), "")
         gnode = self.node(g)
         names = _code_names(fn.__code__)
         self.names |= names
@@ -895,6 +921,10 @@ class _State:
             return
         s = _Slot(holder, kind, key, value)
         s.index = len(self.slots)
+        if type(value) is not np.ndarray and _on_device(value):
+            raise CompileError(
+                f"cr.compile: {self.where(s)}, which the step uses, is on "
+                f"{_backend.describe(value)}; {_NUMPY_ONLY}")
         if isinstance(value, np.ndarray):
             s.policy = "const" if readonly else "array"
         elif isinstance(value, bool) or value is None or isinstance(value, _IMMUTABLE) \
@@ -914,10 +944,38 @@ class _State:
                 s.policy = "transient"
                 n = _Node(value, via=s)
                 s.node = n
+                self.parents.setdefault(id(value), s)
                 self.walk_tensor(n, depth + 1, grad=True)
                 return
             s.node = self.node(value)
+            self.parents.setdefault(id(value), s)
             self.walk_value(value, depth + 1, live)
+
+    def where(self, s):
+        """Slot ``s`` in words, as the user's code reaches it: ``model.0.weight.grad``."""
+        parts = []
+        while True:
+            holder = s.holder.obj
+            if s.kind == "cell":
+                parts.append(self.roots.get(id(holder), "a closure variable"))
+                break
+            root = self.roots.get(id(holder))
+            if root == "" or isinstance(holder, types.ModuleType):  # a global variable
+                parts.append(f"{holder.__name__}.{s.key}" if root is None else str(s.key))
+                break
+            parts.append(f".{s.key}" if s.kind == "attr" else f"[{s.key!r}]"
+                         if isinstance(s.key, (str, int)) else "[...]")
+            parent = self.parents.get(id(holder))
+            if parent is None:
+                parts.append(root or f"a {type(holder).__name__}")
+                break
+            s = parent
+        path = "".join(reversed(parts))
+        path = re.sub(r"\._(?:parameters|modules|buffers)\['([^']*)'\]", r".\1", path)
+        path = path.replace("._grad.data", ".grad")
+        if path.endswith(".grad"):
+            return "the gradient " + path
+        return "the tensor " + path[:-5] if path.endswith(".data") else path
 
     def walk_value(self, obj, depth, live):
         if depth > 12 or id(obj) in self.exclude:
@@ -1609,11 +1667,15 @@ def _signature(args):
     for a in args:
         if isinstance(a, Tensor):
             d = a.data
+            if d.__class__ is not np.ndarray and _on_device(d):
+                raise _OnDevice(a)
             add((d.__class__, d.shape, d.dtype, d.strides, a.requires_grad))
         elif isinstance(a, np.ndarray):
             add((a.__class__, a.shape, a.dtype, a.strides))
         elif a is None or type(a) in _VALUE_ARGS:
             add((type(a), a))
+        elif _on_device(a):
+            raise _OnDevice(a)
         else:  # an object (a model, a generator): the same object, not an equal one
             add(("id", id(a)))
     if len(args) > 1 and len(set(map(id, args))) < len(args):
@@ -1623,6 +1685,28 @@ def _signature(args):
 
 
 _VALUE_ARGS = (int, float, complex, bool, str, bytes)
+
+
+class _OnDevice(Exception):
+    """An argument on another device (``_signature`` to ``CompiledStep.__call__``)."""
+
+    def __init__(self, arg):
+        self.arg = arg
+
+
+def _argument_name(fn, args, arg):
+    """``argument 0 (x)``: the position of ``arg`` in the call and its parameter's name."""
+    k = next(i for i, a in enumerate(args) if a is arg)
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # no signature to read (a builtin)
+        return f"argument {k}"
+    for i, prm in enumerate(params):
+        if prm.kind is prm.VAR_POSITIONAL:
+            return f"argument {k} (*{prm.name}[{k - i}])"
+        if i == k and prm.kind in (prm.POSITIONAL_ONLY, prm.POSITIONAL_OR_KEYWORD):
+            return f"argument {k} ({prm.name})"
+    return f"argument {k}"
 
 
 def _unhashable(args):
@@ -1654,7 +1738,14 @@ class CompiledStep:
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args):
-        key = _signature(args)
+        try:
+            key = _signature(args)
+        except _OnDevice as e:
+            data = e.arg.data if isinstance(e.arg, Tensor) else e.arg
+            raise CompileError(
+                f"cr.compile: {_argument_name(self.fn, args, e.arg)} of "
+                f"{getattr(self.fn, '__name__', 'the step')} is on {_backend.describe(data)}; "
+                f"{_NUMPY_ONLY}") from None
         try:
             replays = self.cache.get(key)
         except TypeError:

@@ -25,6 +25,7 @@ from . import kernels as K
 from .errors import ShapeError
 from .graph import Op
 from .tensor import (
+    StandIn,
     Tensor,
     _asarray,
     _index,
@@ -964,6 +965,11 @@ def to_device(x, device):
     """``x`` on ``device`` (recorded: the gradient goes back to x's device); x itself when
     it is there already. ``Tensor.to(device)`` and ``Tensor.cpu()`` call this."""
     x = _t(x, "to_device")
+    if isinstance(x.data, StandIn):  # cr.compile is tracing: NumPy only
+        if _backend.of(_backend.move(np.zeros(0), device)) is None:
+            return x
+        from .compiler import _NUMPY_ONLY, _refuse
+        _refuse(f"moving a tensor to {device!r}", _NUMPY_ONLY)
     out = _backend.move(x.data, device)
     if out is x.data:
         return x
