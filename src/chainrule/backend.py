@@ -11,6 +11,12 @@ arithmetic, NumPy dtypes given by the user, and moving data to the host.
 
 Arrays of two libraries or two devices never meet in one op: :class:`DeviceError`
 names both (no silent transfer).
+
+Devices have PyTorch's names: ``"cpu"`` (NumPy), ``"cuda"`` / ``"cuda:N"`` (CuPy), and
+for other libraries what ``t.device`` says, e.g. ``"array_api_strict:device1"``;
+:func:`move` takes any of them, a library's device object, or an array on the device.
+``cr.save`` writes host copies of device tensors and ``cr.load(map_location=...)`` puts
+them back on a device; ``cr.compile`` runs on NumPy only and refuses the others.
 """
 
 from __future__ import annotations
@@ -21,9 +27,21 @@ import numpy as np
 
 from .errors import ChainruleError
 
+__all__ = ["DeviceError", "Backend", "of", "describe", "move", "common", "forward"]
+
 
 class DeviceError(ChainruleError, ValueError):
-    """Arrays on two devices (or of two array libraries) met in one operation."""
+    """Arrays on two devices (or of two array libraries) met in one operation.
+
+    Examples
+    --------
+    >>> import array_api_strict as xps
+    >>> a = cr.tensor(xps.asarray([1.0], device=xps.Device("device1")))
+    >>> a + cr.tensor([1.0])
+    Traceback (most recent call last):
+        ...
+    chainrule.backend.DeviceError: add: inputs on different devices, ...device1 and cpu (numpy); ...
+    """
 
 
 class Backend:
@@ -281,14 +299,27 @@ def of(x):
 
 
 def describe(x):
-    """The device of array ``x`` in words (``cpu`` for NumPy)."""
+    """The device of array ``x`` in words (``cpu (numpy)`` for NumPy).
+
+    Examples
+    --------
+    >>> import array_api_strict as xps
+    >>> cr.backend.describe(np.zeros(1)), cr.backend.describe(xps.asarray([1.0]))
+    ('cpu (numpy)', 'array_api_strict:CPU_DEVICE')
+    """
     b = of(x)
     return "cpu (numpy)" if b is None else b.describe(x)
 
 
 def common(where, arrays):
     """The one backend of ``arrays`` (numbers and None aside), or DeviceError naming the
-    two devices that met."""
+    two devices that met; ``where`` (the op's name) starts the message.
+
+    Examples
+    --------
+    >>> cr.backend.common("add", [np.ones(2), 1.0, None]) is None    # all NumPy
+    True
+    """
     found = None
     first = None
     for a in arrays:
@@ -307,8 +338,14 @@ def common(where, arrays):
 
 
 def forward(op, arrays, params):
-    """Run ``op`` on ``arrays`` with the forward of their backend (NumPy's or the
-    op's array-API one)."""
+    """Run ``op`` (an entry of ``cr.OPS``) on ``arrays`` with the forward of their backend:
+    NumPy's ``op.forward``, or the op's array-API one for other libraries.
+
+    Examples
+    --------
+    >>> cr.backend.forward(cr.OPS["exp"], (np.zeros(2),), ())
+    array([1., 1.])
+    """
     b = common(op.name, arrays)
     if b is None:
         return op.forward(arrays, *params) if op.variadic else op.forward(*arrays, *params)

@@ -35,7 +35,10 @@ Reading a traced value in user code (``float(t)``, ``t.item()``, ``if t > 0:``,
 replay would freeze it. A Python decision taken inside chainrule on a traced value (input
 checks) becomes a guard re-evaluated at replay instead. Boolean-mask indexing (a shape that
 depends on values), ``create_graph=True``, in-place writes into arrays the trace does not
-own, and changes to plain NumPy constants after the trace used them are refused too.
+own, and changes to plain NumPy constants after the trace used them are refused too. So are
+arrays on another device or of another library (a GPU's): the replay is NumPy calls, so an
+argument, a piece of state or a move inside the step off NumPy is named and refused before
+anything runs, never converted.
 
 Replay
 ------
@@ -1951,7 +1954,10 @@ def compile(fn, cache_size=8):  # noqa: A001 (cr.compile, like torch.compile)
         When ``fn`` reads a traced value in Python (``.item()``, ``float(t)``, ``if t:``,
         ``np.asarray(t)``), indexes with a traced boolean mask, uses
         ``create_graph=True``, writes in place into an array the trace does not own, or
-        returns something else than Tensors and arrays.
+        returns something else than Tensors and arrays. Also when an argument, a tensor
+        of the state (a parameter, its gradient, an optimizer's buffer) or a move inside
+        ``fn`` is on another device or array library than NumPy: the message names it,
+        its device, and says to run ``fn`` without ``cr.compile`` or move it to the CPU.
 
     Examples
     --------

@@ -3,9 +3,9 @@
 Public names: ``cr.__all__`` (or, while the package has none, every non-underscore name
 that ``chainrule/__init__.py`` binds, plus its lazily loaded ``save``, ``load`` and
 ``compile``) and the ``__all__`` of ``cr.nn``, ``cr.optim``, ``cr.data``, ``cr.viz``,
-``cr.explorer``, ``cr.io`` and their public submodules. Data constants (``cr.float32``,
-``cr.OPS``, ``nn.ACTIVATIONS``, ...) are described in their module's docstring and have
-no docstring of their own, so they are not counted.
+``cr.explorer``, ``cr.io``, ``cr.backend`` and their public submodules. Data constants
+(``cr.float32``, ``cr.OPS``, ``nn.ACTIVATIONS``, ...) are described in their module's
+docstring and have no docstring of their own, so they are not counted.
 
 Names defined in the engine's core files (tensor.py, autograd.py, ops.py, graph.py,
 compiler.py) that still lack an example are listed in PENDING_CORE: other work was
@@ -31,6 +31,7 @@ MODULES = [
     "chainrule.optim", "chainrule.optim.lr_scheduler",
     "chainrule.data", "chainrule.viz", "chainrule.explorer", "chainrule.explorer.landscape",
     "chainrule.io", "chainrule.gradcheck", "chainrule.distributed", "chainrule.nn.parallel",
+    "chainrule.backend",
 ]
 CORE = {f"chainrule.{m}" for m in ("tensor", "autograd", "ops", "graph", "compiler")}
 
