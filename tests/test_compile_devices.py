@@ -102,6 +102,17 @@ def test_a_model_on_a_device_is_refused_naming_the_parameter():
                                    atol=1e-15)
 
 
+def test_a_model_passed_as_an_argument_is_named_by_its_parameter():
+    model, _, _ = setup()
+    move_model(model)
+
+    def forward(net, x):
+        return net(x).sum()
+
+    with pytest.raises(CompileError, match=r"^cr\.compile: the tensor net\.0\.weight, which"):
+        cr.compile(forward)(model, cr.ones(2, 3))
+
+
 def test_a_model_moved_after_the_trace_is_refused_not_replayed():
     model, _, step = setup()
     x, t = batch()

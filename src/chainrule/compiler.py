@@ -839,8 +839,7 @@ class _State:
 
     def walk_root(self, fn, constants=()):
         self.walk_callable(fn, 0)
-        for k, c in enumerate(constants):  # objects passed as arguments (a model): state too
-            self.roots.setdefault(id(c), f"argument {c.__class__.__name__} #{k}")
+        for c in constants:  # objects passed as arguments (a model, say): state too
             self.walk_value(c, 1, live=False)
         done = 0
         while done < len(self.modules):
@@ -1697,19 +1696,25 @@ class _OnDevice(Exception):
         self.arg = arg
 
 
-def _argument_name(fn, args, arg):
-    """``argument 0 (x)``: the position of ``arg`` in the call and its parameter's name."""
-    k = next(i for i, a in enumerate(args) if a is arg)
+def _parameter(fn, k):
+    """The name of ``fn``'s positional parameter ``k`` (``*batch[1]`` for a star
+    parameter's), or None."""
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):  # no signature to read (a builtin)
-        return f"argument {k}"
+        return None
     for i, prm in enumerate(params):
         if prm.kind is prm.VAR_POSITIONAL:
-            return f"argument {k} (*{prm.name}[{k - i}])"
+            return f"*{prm.name}[{k - i}]"
         if i == k and prm.kind in (prm.POSITIONAL_ONLY, prm.POSITIONAL_OR_KEYWORD):
-            return f"argument {k} ({prm.name})"
-    return f"argument {k}"
+            return prm.name
+    return None
+
+
+def _argument_name(fn, k):
+    """``argument 0 (x)``: an argument's position and its parameter's name."""
+    name = _parameter(fn, k)
+    return f"argument {k}" if name is None else f"argument {k} ({name})"
 
 
 def _unhashable(args):
@@ -1745,8 +1750,9 @@ class CompiledStep:
             key = _signature(args)
         except _OnDevice as e:
             data = e.arg.data if isinstance(e.arg, Tensor) else e.arg
+            k = next(i for i, a in enumerate(args) if a is e.arg)
             raise CompileError(
-                f"cr.compile: {_argument_name(self.fn, args, e.arg)} of "
+                f"cr.compile: {_argument_name(self.fn, k)} of "
                 f"{getattr(self.fn, '__name__', 'the step')} is on {_backend.describe(data)}; "
                 f"{_NUMPY_ONLY}") from None
         try:
@@ -1790,6 +1796,9 @@ class CompiledStep:
         state = _State(trace, exclude)
         objects = [a for a in args if not isinstance(a, (Tensor, np.ndarray)) and a is not None
                    and type(a) not in _VALUE_ARGS]
+        for k, a in enumerate(args):  # how messages name what is reached from an argument
+            if any(a is o for o in objects):
+                state.roots.setdefault(id(a), _parameter(self.fn, k) or f"argument {k}")
         state.walk_root(self.fn, objects)
         call_args, restore = [], []
         for k, a in enumerate(args):
