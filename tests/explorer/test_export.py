@@ -58,7 +58,8 @@ def test_the_file_is_self_contained(tmp_path):
     refs = re.findall(r'<(?:script|link|img|iframe)[^>]*(?:src|href)="([^"]+)"', text)
     assert [r for r in refs if not r.startswith("data:")] == []
     assert "Content-Security-Policy" in text and "default-src 'none'" in text
-    assert text.count("\n<script") == 5  # data, plotly.js, tabs.js, export.js, explorer.js
+    # data, plotly.js, tabs.js, export.js, explorer.js, download.js
+    assert text.count("\n<script") == 6
 
 
 def test_cli_export_figure(tmp_path, capsys):
