@@ -12,7 +12,7 @@ import pytest
 from chainrule.explorer import descent
 from chainrule.explorer.parser import compile_expression
 
-from .browser import TIMEOUT, Watch, require
+from .browser import TIMEOUT, Watch, open_file_offline, require
 from .test_browser import plot_expression, set_lr, to_pixels, wait_point
 
 pytestmark = pytest.mark.browser
@@ -224,11 +224,14 @@ def test_buttons_at_400px_are_labelled_focusable_and_save(server, browser):
         name, data = download(page, lambda: page.keyboard.press("Enter"))
         img = rgb(data)
         r = rects(page)
-        assert img.shape[1] == round(r["contour"][2])  # the plots are stacked, as on screen
-        assert img.shape[0] > r["contour"][3] + r["surface3d"][3]
-        assert colours(img[: round(r["contour"][3])]) > 200
-        s_top = round(r["surface3d"][1] - r["contour"][1])
-        assert colours(img[s_top:s_top + round(r["surface3d"][3])]) > 200
+        (_, _, cw, ch), (_, _, sw, sh) = r["contour"], r["surface3d"]
+        # stacked, as on screen, the surface right under the contour (12 px between)
+        assert img.shape[1] == round(max(cw, sw))
+        fig_h = round(ch + 12 + sh)
+        assert img.shape[0] > fig_h + 5 * 21 and page.evaluate("window.chainrule.saved")[
+            "figureHeight"] == fig_h
+        assert colours(img[:round(ch)]) > 200 and colours(img[round(ch) + 12:fig_h]) > 200
+        assert (img[fig_h:].max(axis=2) < 120).sum() > 3000  # the caption's text
         page.keyboard.press("Tab")
         page.keyboard.press("Enter")
         assert "No descent path yet" in page.text_content("#save-msg")
@@ -246,23 +249,8 @@ def test_exported_figure_saves_from_disk_with_the_network_blocked(browser, tmp_p
     methods = ["gd", "momentum"]
     export_html(BOWL, out, methods=methods, steps=60, grid=101)
     d = export_data(BOWL, methods=methods, steps=60, grid=101)["descent"]
-    context = browser.new_context(viewport={"width": 1400, "height": 1300})
+    context, page, asked, errors = open_file_offline(browser, out)
     try:
-        asked, errors = [], []
-
-        def only_the_file(route):
-            asked.append(route.request.url)
-            if route.request.url == out.as_uri():
-                route.continue_()
-            else:
-                route.abort()
-
-        context.route("**/*", only_the_file)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT)
-        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(out.as_uri())
         page.wait_for_selector("body[data-ready=true]")
         page.wait_for_selector("#descent-panel[data-state=done]")
         name, data = download(page, lambda: page.click("#save-csv"))

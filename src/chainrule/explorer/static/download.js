@@ -52,10 +52,11 @@
     if (spec.network) {
       lines.push([`E of the 1-3-1 tanh network on "${spec.network.problem}" over the weights ` +
         `${spec.network.wx} (x) and ${spec.network.wy} (y), the others at their trained values.`]);
+    } else if (cr.exported && cr.caption) {
+      lines.push([cr.caption]);  // it starts with F(x, y) = …
     } else if (spec.expression) {
       lines.push([`F(x, y) = ${spec.expression}`]);
     }
-    if (cr.exported && cr.caption) lines.push([cr.caption]);
     const i = S.info;
     if (i) {
       lines.push([`Point (x, y) = (${fmt(i.x)}, ${fmt(i.y)}): F = ${fmt(i.f)}, ` +
@@ -84,7 +85,7 @@
       lines.push(line);
     }
     if (!$("scale-note").hidden) lines.push([$("scale-note").textContent.replace(/\s+/g, " ").trim()]);
-    lines.push(["Every number is chainrule's."]);
+    if (!cr.exported) lines.push(["Every number is chainrule's."]);  // (said in its caption)
     return lines;
   }
 
@@ -183,12 +184,19 @@
     return [{ img: await image(scene.toImage("png")), rect }];
   }
 
+  // Where each part goes: as on the page, except that plots stacked on a narrow page are
+  // drawn one right under the other (without the legend between them).
+  const box = (r, dy = 0) => ({ x: r.left, y: r.top + dy, w: r.width, h: r.height });
+
   async function png() {
-    const parts = [...await contourImage(), ...await surfaceImage()];
-    const left = Math.min(...parts.map((p) => p.rect.left));
-    const top = Math.min(...parts.map((p) => p.rect.top));
-    const width = Math.round(Math.max(...parts.map((p) => p.rect.right)) - left);
-    const height = Math.round(Math.max(...parts.map((p) => p.rect.bottom)) - top);
+    const c = await contourImage(), s = await surfaceImage();
+    const cb = $("contour").getBoundingClientRect(), sb = $("surface3d").getBoundingClientRect();
+    const dy = sb.top >= cb.bottom ? cb.bottom + PAD - sb.top : 0;
+    const parts = [...c.map((p) => ({ img: p.img, ...box(p.rect) })),
+      ...s.map((p) => ({ img: p.img, ...box(p.rect, dy) }))];
+    const left = Math.min(...parts.map((p) => p.x)), top = Math.min(...parts.map((p) => p.y));
+    const width = Math.round(Math.max(...parts.map((p) => p.x + p.w)) - left);
+    const height = Math.round(Math.max(...parts.map((p) => p.y + p.h)) - top);
     const canvas = document.createElement("canvas");
     const ctx = canvas.getContext("2d");
     const font = `${FONT}px sans-serif`;
@@ -199,9 +207,7 @@
     canvas.height = height + 2 * PAD + rows.length * LINE;
     ctx.fillStyle = "#fff";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
-    for (const p of parts) {
-      ctx.drawImage(p.img, p.rect.left - left, p.rect.top - top, p.rect.width, p.rect.height);
-    }
+    for (const p of parts) ctx.drawImage(p.img, p.x - left, p.y - top, p.w, p.h);
     ctx.font = font;
     ctx.textBaseline = "top";
     rows.forEach((row, k) => {
@@ -218,10 +224,8 @@
     // what was drawn where, for the tests
     cr.saved = { width: canvas.width, height: canvas.height, figureHeight: height,
       caption: lines.map((l) => l.filter((p) => typeof p === "string").join(" ")),
-      plots: Object.fromEntries(["contour", "surface3d"].map((id) => {
-        const r = $(id).getBoundingClientRect();
-        return [id, [r.left - left, r.top - top, r.width, r.height]];
-      })) };
+      plots: { contour: box(cb), surface3d: box(sb, dy) } };
+    for (const b of Object.values(cr.saved.plots)) Object.assign(b, { x: b.x - left, y: b.y - top });
     return new Promise((resolve, reject) => canvas.toBlob(
       (b) => (b ? resolve(b) : reject(new Error("the browser could not encode the PNG"))), "image/png"));
   }
