@@ -13,7 +13,7 @@ from chainrule.explorer import descent
 from chainrule.explorer.parser import compile_expression
 
 from .browser import TIMEOUT, Watch, open_file_offline, require
-from .test_browser import plot_expression, set_lr, to_pixels, wait_point
+from .test_browser import plot_expression, replot, set_lr, to_pixels, wait_point
 
 pytestmark = pytest.mark.browser
 require()
@@ -160,6 +160,27 @@ def test_save_csv_by_keyboard_holds_chainrules_paths(page):
     assert_paths_are_chainrules(paths, compile_expression(BOWL), (1.0, 1.0), eta, 200, ["gd"])
     page.click("#clear")
     set_lr(page, 0.1)
+
+
+def test_network_landscape_png_uses_its_names(page):
+    replot(page, lambda: page.check('input[name="mode"][value="network"]'))
+    wait_point(page)
+    page.click("#run")
+    page.wait_for_selector("#descent-panel[data-state=done]")
+    _, data = download(page, lambda: page.click("#save-png"))
+    img, saved = rgb(data), page.evaluate("window.chainrule.saved")
+    assert img.shape[:2] == (saved["height"], saved["width"])
+    r = rects(page)
+    assert colours(img[:, :round(r["contour"][2])]) > 200
+    assert colours(img[:saved["figureHeight"], round(r["surface3d"][0] - r["contour"][0]):]) > 200
+    text = " ".join(saved["caption"])
+    wx = page.evaluate("window.chainrule.state.surf.network.wx_label")
+    assert "E of the 1-3-1 tanh network" in text and wx in text
+    assert f"Point ({wx.split(':')[0]}, " in text and "∇E = (" in text and "F =" not in text
+    assert "not drawn to the same scale" in text  # the page's note on the unequal axes
+    _, data = download(page, lambda: page.click("#save-csv"))
+    assert read_csv(data)  # the path, under the same columns
+    replot(page, lambda: page.check('input[name="mode"][value="function"]'))
 
 
 def test_bad_states_say_why_and_save_nothing(page, watch):

@@ -48,10 +48,13 @@
 
   // A caption line is a list of pieces: text, or a key drawn before the text that follows.
   function captionLines() {
-    const S = cr.state, spec = S.spec || {}, lines = [];
-    if (spec.network) {
+    const S = cr.state, spec = S.spec || {}, net = S.surf.network, lines = [];
+    // the page's names: x, y and F, or the two weights and E
+    const [a, b, F] = net ? [net.wx_label, net.wy_label].map((l) => l.split(":")[0]).concat("E")
+      : ["x", "y", "F"];
+    if (net) {
       lines.push([`E of the 1-3-1 tanh network on "${spec.network.problem}" over the weights ` +
-        `${spec.network.wx} (x) and ${spec.network.wy} (y), the others at their trained values.`]);
+        `${net.wx_label} (across) and ${net.wy_label} (up), the others at their trained values.`]);
     } else if (cr.exported && cr.caption) {
       lines.push([cr.caption]);  // it starts with F(x, y) = …
     } else if (spec.expression) {
@@ -59,9 +62,9 @@
     }
     const i = S.info;
     if (i) {
-      lines.push([`Point (x, y) = (${fmt(i.x)}, ${fmt(i.y)}): F = ${fmt(i.f)}, ` +
-        `∇F = (${fmt(i.gx)}, ${fmt(i.gy)}), ‖∇F‖ = ${fmt(i.norm)}; η = ${fmt(S.eta)}, ` +
-        `one step −η∇F = (${fmt(-S.eta * i.gx)}, ${fmt(-S.eta * i.gy)}).`]);
+      lines.push([`Point (${a}, ${b}) = (${fmt(i.x)}, ${fmt(i.y)}): ${F} = ${fmt(i.f)}, ` +
+        `∇${F} = (${fmt(i.gx)}, ${fmt(i.gy)}), ‖∇${F}‖ = ${fmt(i.norm)}; η = ${fmt(S.eta)}, ` +
+        `one step −η∇${F} = (${fmt(-S.eta * i.gx)}, ${fmt(-S.eta * i.gy)}).`]);
     }
     for (const [id, title] of [["contour-legend", "Contour:"], ["surface-legend", "Surface:"]]) {
       const line = [title];
