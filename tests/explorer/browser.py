@@ -48,6 +48,32 @@ def launch(sync_api):
     return browser()
 
 
+def open_file_offline(browser, path):
+    """A page in a new context of ``browser`` with the local file ``path`` open and every
+    other request refused. Returns ``(context, page, asked, errors)``: the URLs the page
+    asked for, and its console and page errors."""
+    from pathlib import Path
+
+    uri = Path(path).as_uri()
+    context = browser.new_context(viewport={"width": 1400, "height": 1300})
+    asked, errors = [], []
+
+    def only_the_file(route):
+        asked.append(route.request.url)
+        if route.request.url == uri:
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", only_the_file)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(uri)
+    return context, page, asked, errors
+
+
 class Watch:
     """Console errors, page errors and every request URL the page made."""
 

@@ -13,7 +13,7 @@ from chainrule.errors import UserError
 from chainrule.explorer import compute, descent
 from chainrule.explorer.parser import ExpressionError, compile_expression
 
-from .browser import ARGS, CHROMIUM, require
+from .browser import ARGS, CHROMIUM, open_file_offline, require
 from .test_browser import to_pixels
 
 pytest.importorskip("plotly", reason="exporting needs the 'explore' extra")
@@ -58,7 +58,8 @@ def test_the_file_is_self_contained(tmp_path):
     refs = re.findall(r'<(?:script|link|img|iframe)[^>]*(?:src|href)="([^"]+)"', text)
     assert [r for r in refs if not r.startswith("data:")] == []
     assert "Content-Security-Policy" in text and "default-src 'none'" in text
-    assert text.count("\n<script") == 5  # data, plotly.js, tabs.js, export.js, explorer.js
+    # data, plotly.js, tabs.js, export.js, explorer.js, download.js
+    assert text.count("\n<script") == 6
 
 
 def test_cli_export_figure(tmp_path, capsys):
@@ -81,22 +82,7 @@ def test_exported_file_works_from_disk_with_the_network_blocked(tmp_path):
     d = export_data("x^2 + 3*y^2", methods=["gd", "momentum"], steps=60, grid=101)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1300})
-        asked, errors = [], []
-
-        def only_the_file(route):
-            asked.append(route.request.url)
-            if route.request.url == out.as_uri():
-                route.continue_()
-            else:
-                route.abort()
-
-        context.route("**/*", only_the_file)
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(out.as_uri())
+        _, page, asked, errors = open_file_offline(browser, out)
         page.wait_for_selector("body[data-ready=true]")
         page.wait_for_selector("#descent-panel[data-state=done]")
 

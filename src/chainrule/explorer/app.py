@@ -26,7 +26,7 @@ from .parser import ExpressionError, compile_expression
 OPTIONAL_ROUTERS: tuple[str, ...] = ("chainrule.explorer.walkthrough:router",)
 
 #: Per-tab scripts in ``static/``, loaded by the page in this order when the file exists.
-TAB_SCRIPTS: tuple[str, ...] = ("explorer.js", "walkthrough.js")
+TAB_SCRIPTS: tuple[str, ...] = ("explorer.js", "walkthrough.js", "download.js")
 
 STATIC = Path(__file__).with_name("static")
 DEFAULT_DOMAIN = (-3.0, 3.0, -3.0, 3.0)

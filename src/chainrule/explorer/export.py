@@ -135,6 +135,7 @@ def export_html(function: str = "x^2 + 3*y^2", out: str | os.PathLike | None = N
         _inline_script((STATIC / "tabs.js").read_text(encoding="utf-8")),
         _inline_script((STATIC / "export.js").read_text(encoding="utf-8")),
         _inline_script((STATIC / "explorer.js").read_text(encoding="utf-8")),
+        _inline_script((STATIC / "download.js").read_text(encoding="utf-8")),
     ])
     # at the end of the body: inline scripts run at once, and they expect the page's elements
     page = page.replace("<!-- TAB_SCRIPTS -->\n", "").replace("</body>", scripts + "\n</body>")

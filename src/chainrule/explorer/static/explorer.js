@@ -33,6 +33,7 @@
     stats: { point: 0, surface3d: 0, contour: 0 },
   };
   cr.stats = S.stats;  // counters read by bench/explorer_drag.py
+  cr.state = S;        // read (never written) by download.js
 
   // Counts finished re-plots in <body data-plotted>, so scripts driving the page can wait.
   function plotted() {
