@@ -49,9 +49,9 @@ def download(page, action):
         return d.suggested_filename, f.read()
 
 
-def read_csv(data):
+def read_csv(data, header=HEADER):
     rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
-    assert rows[0] == HEADER
+    assert rows[0] == header
     paths = {}
     for r in rows[1:]:
         p = paths.setdefault(r[0], {"step": [], "x": [], "y": [], "E": [], "gx": [], "gy": []})
@@ -179,7 +179,12 @@ def test_network_landscape_png_uses_its_names(page):
     assert f"Point ({wx.split(':')[0]}, " in text and "∇E = (" in text and "F =" not in text
     assert "not drawn to the same scale" in text  # the page's note on the unequal axes
     _, data = download(page, lambda: page.click("#save-csv"))
-    assert read_csv(data)  # the path, under the same columns
+    wy = page.evaluate("window.chainrule.state.surf.network.wy_label").split(":")[0]
+    wx = wx.split(":")[0]
+    paths = read_csv(data, ["optimizer", "step", wx, wy, "E", f"dE/d{wx}", f"dE/d{wy}"])
+    shown = page.evaluate("window.chainrule.state.paths[0]")
+    got = paths[shown["method"]]
+    assert got["x"] == shown["x"] and got["E"] == shown["E"]  # the page's path, in full
     replot(page, lambda: page.check('input[name="mode"][value="function"]'))
 
 

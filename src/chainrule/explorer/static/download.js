@@ -30,8 +30,16 @@
   // ------------------------------------------------------------------ the CSV
   const cell = (v) => (v === null || v === undefined ? "" : String(v));
 
+  // The columns use the page's names: x, y and F, or the network's two weights and E.
+  function names() {
+    const net = cr.state.surf && cr.state.surf.network;
+    return net ? [net.wx_label, net.wy_label].map((l) => l.split(":")[0]).concat("E")
+      : ["x", "y", "F"];
+  }
+
   function csv(paths) {
-    const rows = ["optimizer,step,x,y,F,dF/dx,dF/dy"];
+    const [a, b, F] = names();
+    const rows = [["optimizer", "step", a, b, F, `d${F}/d${a}`, `d${F}/d${b}`].join(",")];
     for (const p of paths) {
       for (let k = 0; k < p.x.length; k++) {
         rows.push([p.method, k, p.x[k], p.y[k], p.E[k], p.gx[k], p.gy[k]].map(cell).join(","));
@@ -50,8 +58,7 @@
   function captionLines() {
     const S = cr.state, spec = S.spec || {}, net = S.surf.network, lines = [];
     // the page's names: x, y and F, or the two weights and E
-    const [a, b, F] = net ? [net.wx_label, net.wy_label].map((l) => l.split(":")[0]).concat("E")
-      : ["x", "y", "F"];
+    const [a, b, F] = names();
     if (net) {
       lines.push([`E of the 1-3-1 tanh network on "${spec.network.problem}" over the weights ` +
         `${net.wx_label} (across) and ${net.wy_label} (up), the others at their trained values.`]);
