@@ -38,27 +38,28 @@ def test_hand_written_backprop_matches_finite_differences(name):
 
 
 @pytest.mark.parametrize("name", FIGURE_5_3)
-def test_sgd_training_equals_hand_written_backprop_step_for_step(name):
+def test_sgd_training_equals_hand_written_backprop_step_for_step(name, on):
     lr, steps = 0.01, 300
     x, t = figure_5_3(name, seed=1)
     model = casestudy.text_network(seed=1)
     weights = [w.copy() for w in casestudy.network_arrays(model)]
+    model = on.module(model)  # the same weights, on the test's device
     opt = cr.optim.SGD(model.parameters(), lr=lr)
-    xt = cr.tensor(x)
+    xt, tt = on.tensor(x), on.array(t)
     for step in range(steps):
         opt.zero_grad()
-        E = casestudy.error(model, xt, t)
+        E = casestudy.error(model, xt, tt)
         E.backward()
         E_hand, grads = casestudy.backprop_by_hand(x, t, *weights)
         assert abs(E.item() - E_hand) <= 1e-12 * max(1.0, E_hand), step
         for p, g in zip(model.parameters(), grads):
-            np.testing.assert_allclose(p.grad.numpy(), g, rtol=0, atol=1e-12,
+            np.testing.assert_allclose(on.host(p.grad), g, rtol=0, atol=1e-12,
                                        err_msg=f"step {step}, {p.name}")
         opt.step()
         for w, g in zip(weights, grads):
             w -= lr * g
         for p, w in zip(model.parameters(), weights):
-            np.testing.assert_allclose(p.data, w, rtol=0, atol=1e-12)
+            np.testing.assert_allclose(on.host(p), w, rtol=0, atol=1e-12)
     assert E_hand < 0.5 * casestudy.backprop_by_hand(
         x, t, *casestudy.network_arrays(casestudy.text_network(seed=1)))[0]
 

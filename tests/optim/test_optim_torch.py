@@ -28,20 +28,20 @@ def torch_backward(W, b):
 
 
 @pytest.mark.parametrize("name, kwargs", CASES, ids=[f"{n}-{sorted(k)}" for n, k in CASES])
-def test_matches_torch_step_for_step(name, kwargs):
-    ps = params()
+def test_matches_torch_step_for_step(name, kwargs, on):
+    ps = params(on)
     opt = getattr(optim, name)(ps, **kwargs)
     tw = [torch.tensor(W0.copy(), requires_grad=True), torch.tensor(B0.copy(), requires_grad=True)]
     topt = getattr(torch.optim, name)(tw, **kwargs)
     for step in range(30):
         opt.zero_grad()
-        backward(ps)
+        backward(ps, on)
         opt.step()
         topt.zero_grad()
         torch_backward(*tw)
         topt.step()
         for p, t in zip(ps, tw):
-            np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-10, atol=1e-12,
+            np.testing.assert_allclose(on.host(p), t.detach().numpy(), rtol=1e-10, atol=1e-12,
                                        err_msg=f"{name} step {step}")
 
 
