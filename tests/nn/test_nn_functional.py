@@ -43,9 +43,9 @@ def test_mse_loss_gradcheck_and_tensor_targets(on):
     assert cr.gradcheck(lambda y, t: F.mse_loss(y, t), [leaf(3, 4, on=on), t])
 
 
-def test_mse_loss_refuses_broadcasting_shapes():
+def test_mse_loss_refuses_broadcasting_shapes(on):
     with pytest.raises(cr.ShapeError, match=r"input shape \(5, 1\) and target shape \(5,\)"):
-        F.mse_loss(leaf(5, 1), np.zeros(5))
+        F.mse_loss(leaf(5, 1, on=on), on.array(np.zeros(5)))
 
 
 @pytest.mark.parametrize("fn", [F.mse_loss, F.cross_entropy,

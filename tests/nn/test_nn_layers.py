@@ -58,9 +58,9 @@ def test_linear_rejects_bad_sizes(bad):
         nn.Linear(bad, 2)
 
 
-def test_linear_wrong_input_width_names_both_sizes():
+def test_linear_wrong_input_width_names_both_sizes(on):
     with pytest.raises(cr.ShapeError, match="input has 4 features.*expects 3"):
-        nn.Linear(3, 2)(cr.tensor(np.ones((2, 4))))
+        nn.Linear(3, 2, device=on.device)(on.tensor(np.ones((2, 4))))
 
 
 @pytest.mark.parametrize(

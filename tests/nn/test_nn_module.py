@@ -98,11 +98,11 @@ def test_load_state_dict_accepts_arrays_and_bumps_versions(on):
     np.testing.assert_array_equal(on.host(net[0].weight), 2 * text_net(0)[0].weight.numpy())
 
 
-def test_load_state_dict_names_missing_and_unexpected_entries():
-    net = text_net()
+def test_load_state_dict_names_missing_and_unexpected_entries(on):
+    net = text_net(0, on)
     sd = net.state_dict()
     del sd["2.bias"]
-    sd["3.weight"] = np.zeros((1, 1))
+    sd["3.weight"] = on.array(np.zeros((1, 1)))
     with pytest.raises(nn.StateDictError, match="missing '2.bias'.*unexpected '3.weight'"):
         net.load_state_dict(sd)
     missing, unexpected = net.load_state_dict(sd, strict=False)
