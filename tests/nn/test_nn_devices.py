@@ -7,6 +7,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import nn
+from chainrule.nn.parallel import DistributedDataParallel
 
 xps = pytest.importorskip("array_api_strict")
 DEV1 = xps.Device("device1")
@@ -91,3 +92,9 @@ def test_state_dict_stays_on_the_device_and_loads_across_devices():
     assert b[0].weight.data is data
     for p, q in zip(a.parameters(), b.parameters()):
         np.testing.assert_array_equal(p.cpu().numpy(), q.numpy())
+
+
+def test_distributed_data_parallel_refuses_a_device_model_saying_what_to_do():
+    with pytest.raises(cr.backend.DeviceError,
+                       match=r"parameter '0.weight' is on array_api_strict:device1.*\.cpu\(\)"):
+        DistributedDataParallel(net(device=DEV1))
