@@ -136,7 +136,8 @@ def cross_entropy(input, target, reduction="mean"):
     input : Tensor, shape (n, classes)
         Unnormalised scores (logits).
     target : array_like of int, shape (n,)
-        The class index of each row.
+        The class index of each row (on the host or on the logits' device; the indices
+        are checked on the host, a copy of ``n`` integers).
     reduction : {"mean", "sum", "none"}
 
     Returns
