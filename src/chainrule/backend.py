@@ -210,7 +210,16 @@ class InPlace:
     ``zeros_like``, ...) for a library of the array-API standard, which has no ``out=``:
     each result is written into ``out`` with ``out[...] = r`` (the standard's in-place
     write), so buffers and parameters keep their identity, as NumPy's ``out=`` keeps it.
-    A library whose arrays are immutable (JAX) refuses the write loudly."""
+    A library whose arrays are immutable (JAX) refuses the write loudly.
+
+    Examples
+    --------
+    >>> import array_api_strict as xps
+    >>> w = xps.asarray([1.0, 2.0])
+    >>> u = cr.backend.ufuncs(w)
+    >>> u.multiply(w, 0.5, out=w) is w, w[1] == 1.0
+    (True, Array(True, dtype=array_api_strict.bool))
+    """
 
     def __init__(self, xp):
         self.xp = xp
@@ -367,7 +376,13 @@ def ufuncs(x):
 
 
 def zeros(shape, dtype, like):
-    """Zeros of ``shape`` and NumPy dtype ``dtype`` on ``like``'s device."""
+    """Zeros of ``shape`` and NumPy dtype ``dtype`` on ``like``'s device.
+
+    Examples
+    --------
+    >>> cr.backend.zeros((2,), np.float32, np.ones(3))
+    array([0., 0.], dtype=float32)
+    """
     b = None if type(like) is np.ndarray else of(like)
     if b is None:
         return np.zeros(shape, dtype=dtype)
@@ -375,25 +390,53 @@ def zeros(shape, dtype, like):
 
 
 def host(x):
-    """``x`` as a NumPy array: itself on the host, else an explicit copy from its device."""
+    """``x`` as a NumPy array: itself on the host, else an explicit copy from its device.
+
+    Examples
+    --------
+    >>> import array_api_strict as xps
+    >>> cr.backend.host(xps.asarray([1.0], device=xps.Device("device1")))
+    array([1.])
+    """
     b = None if type(x) is np.ndarray else of(x)
     return x if b is None else b.to_host(x)
 
 
 def np_dtype(x):
-    """The NumPy dtype of array ``x`` (of any library)."""
+    """The NumPy dtype of array ``x`` (of any library).
+
+    Examples
+    --------
+    >>> import array_api_strict as xps
+    >>> cr.backend.np_dtype(xps.asarray([1.0], dtype=xps.float32))
+    dtype('float32')
+    """
     b = None if type(x) is np.ndarray else of(x)
     return x.dtype if b is None else b.np_dtype(x.dtype)
 
 
 def copy(x):
-    """A copy of array ``x`` on its own device."""
+    """A copy of array ``x`` on its own device.
+
+    Examples
+    --------
+    >>> a = np.zeros(2)
+    >>> cr.backend.copy(a) is a
+    False
+    """
     b = None if type(x) is np.ndarray else of(x)
     return x.copy() if b is None else b.copy(x)
 
 
 def astype(x, dtype):
-    """Array ``x`` as NumPy dtype ``dtype`` (itself when it has that dtype already)."""
+    """Array ``x`` as NumPy dtype ``dtype`` (itself when it has that dtype already).
+
+    Examples
+    --------
+    >>> a = np.zeros(2)
+    >>> cr.backend.astype(a, np.float64) is a, cr.backend.astype(a, np.float32).dtype
+    (True, dtype('float32'))
+    """
     if np_dtype(x) == dtype:
         return x
     b = None if type(x) is np.ndarray else of(x)
@@ -401,7 +444,14 @@ def astype(x, dtype):
 
 
 def same_place(a, b):
-    """Whether arrays ``a`` and ``b`` are of one library on one device."""
+    """Whether arrays ``a`` and ``b`` are of one library on one device.
+
+    Examples
+    --------
+    >>> import array_api_strict as xps
+    >>> cr.backend.same_place(np.zeros(1), xps.asarray([0.0]))
+    False
+    """
     ba, bb = of(a), of(b)
     return ba is bb and (ba is None or ba.device(a) == ba.device(b))
 

@@ -133,6 +133,7 @@ class Optimizer:
         loss = None
         if closure is not None:
             loss = closure()
+        foreign = _tensor._FOREIGN  # another library's arrays met the engine
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -140,9 +141,9 @@ class Optimizer:
                 st = self.state.get(p)
                 if st is None:
                     st = self.state[p] = self._init_state(p, group)
-                elif _tensor._FOREIGN:
+                elif foreign:
                     _follow(p, st)
-                if _tensor._FOREIGN:
+                if foreign:
                     backend.common(f"{type(self).__name__}.step: parameter and its .grad",
                                    (p.data, p.grad.data))
                 self._update(p.data, p.grad.data, st, group)
