@@ -294,10 +294,14 @@ def _run(roots, seeds, retain_graph, create_graph, capture=()):
                         key = _changed_input(node, i, x)
                         if key is None:
                             continue
-                    if op.variadic:  # 3. the VJP
-                        gi = vjps[0](F, g, out, i, args, *params)
-                    else:
-                        gi = vjps[i](F, g, out, *args, *params)
+                    try:
+                        if op.variadic:  # 3. the VJP
+                            gi = vjps[0](F, g, out, i, args, *params)
+                        else:
+                            gi = vjps[i](F, g, out, *args, *params)
+                    except Exception:
+                        _raise_if_stale(node)  # (an input moved to another device since)
+                        raise
                     xd = x.data  # 4. reduced to the input's shape and dtype
                     shape = xd.shape
                     if gi.shape != shape:
@@ -334,6 +338,14 @@ def _retain(node, g):
     """``.grad`` of the tensors that called ``retain_grad()``, made by ``node``."""
     for t in node.retained:
         t._grad = g if isinstance(g, Tensor) else _wrap(_copy(g), None)
+
+
+def _raise_if_stale(node):
+    """The error of a VJP that read an input changed since: that it changed (the VJP of
+    one input reads the others before their own check comes)."""
+    for j, (x, v) in enumerate(zip(node.inputs, node.versions)):
+        if isinstance(x, Tensor) and x._version != v and j in node.op.reads:
+            raise _stale(node, j, x) from None
 
 
 def _changed_input(node, i, x):

@@ -211,8 +211,76 @@ class Backend:
         keep[self._host_index(index)] = False
         return self.from_host(keep, like)
 
+    @property
+    def ufuncs(self):
+        """NumPy's ufunc calls with ``out=`` for this library (see :func:`ufuncs`)."""
+        u = self.__dict__.get("_ufuncs")
+        if u is None:
+            u = self._ufuncs = InPlace(self.xp)
+        return u
+
     def __repr__(self):
         return f"<backend {self.name}>"
+
+
+class InPlace:
+    """NumPy's calls that optimizers and ``nn.utils`` make (``multiply(a, b, out=a)``,
+    ``zeros_like``, ...) for a library of the array-API standard, which has no ``out=``:
+    each result is written into ``out`` with ``out[...] = r`` (the standard's in-place
+    write), so buffers and parameters keep their identity, as NumPy's ``out=`` keeps it.
+    A library whose arrays are immutable (JAX) refuses the write loudly.
+
+    Examples
+    --------
+    >>> import array_api_strict as xps
+    >>> w = xps.asarray([1.0, 2.0])
+    >>> u = cr.backend.ufuncs(w)
+    >>> u.multiply(w, 0.5, out=w) is w, w[1] == 1.0
+    (True, Array(True, dtype=array_api_strict.bool))
+    """
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    @staticmethod
+    def _put(r, out):
+        if out is None:
+            return r
+        out[...] = r
+        return out
+
+    def multiply(self, a, b, out=None):
+        return self._put(a * b, out)
+
+    def add(self, a, b, out=None):
+        return self._put(a + b, out)
+
+    def subtract(self, a, b, out=None):
+        return self._put(a - b, out)
+
+    def divide(self, a, b, out=None):
+        return self._put(a / b, out)
+
+    def sqrt(self, a, out=None):
+        return self._put(self.xp.sqrt(a), out)
+
+    def maximum(self, a, b, out=None):
+        return self._put(self.xp.maximum(a, b), out)
+
+    def clip(self, a, lo, hi, out=None):
+        return self._put(self.xp.clip(a, lo, hi), out)
+
+    def zeros_like(self, a):
+        return self.xp.zeros_like(a)
+
+    def full_like(self, a, value):
+        return self.xp.full_like(a, value)
+
+    def empty_like(self, a):
+        return self.xp.empty_like(a)
+
+    def copy(self, a):
+        return self.xp.asarray(a, copy=True)
 
 
 class _CuPy(Backend):
@@ -253,6 +321,10 @@ class _CuPy(Backend):
         out = a.copy()
         out[self._gpu_index(index)] = value
         return out
+
+    @property
+    def ufuncs(self):
+        return _cupy()  # CuPy's own ufuncs take out=, as NumPy's
 
 
 def _is_array(x):
@@ -309,6 +381,104 @@ def describe(x):
     """
     b = of(x)
     return "cpu (numpy)" if b is None else b.describe(x)
+
+
+def ufuncs(x):
+    """The module whose NumPy-style calls update arrays like ``x`` in place: NumPy itself
+    for NumPy arrays and ``cr.compile``'s stand-ins (NumPy's path, unchanged), CuPy for
+    CuPy arrays, else an :class:`InPlace` over the array's library. Optimizers and
+    ``nn.utils`` write their updates once against it.
+
+    Examples
+    --------
+    >>> cr.backend.ufuncs(np.zeros(2)) is np
+    True
+    """
+    if type(x) is np.ndarray:
+        return np
+    b = of(x)
+    return np if b is None else b.ufuncs
+
+
+def zeros(shape, dtype, like):
+    """Zeros of ``shape`` and NumPy dtype ``dtype`` on ``like``'s device.
+
+    Examples
+    --------
+    >>> cr.backend.zeros((2,), np.float32, np.ones(3))
+    array([0., 0.], dtype=float32)
+    """
+    b = None if type(like) is np.ndarray else of(like)
+    if b is None:
+        return np.zeros(shape, dtype=dtype)
+    return b.xp.zeros(shape, dtype=b.dtype(dtype), device=b.device(like))
+
+
+def host(x):
+    """``x`` as a NumPy array: itself on the host, else an explicit copy from its device.
+
+    Examples
+    --------
+    >>> import array_api_strict as xps
+    >>> cr.backend.host(xps.asarray([1.0], device=xps.Device("device1")))
+    array([1.])
+    """
+    b = None if type(x) is np.ndarray else of(x)
+    return x if b is None else b.to_host(x)
+
+
+def np_dtype(x):
+    """The NumPy dtype of array ``x`` (of any library).
+
+    Examples
+    --------
+    >>> import array_api_strict as xps
+    >>> cr.backend.np_dtype(xps.asarray([1.0], dtype=xps.float32))
+    dtype('float32')
+    """
+    b = None if type(x) is np.ndarray else of(x)
+    return x.dtype if b is None else b.np_dtype(x.dtype)
+
+
+def copy(x):
+    """A copy of array ``x`` on its own device.
+
+    Examples
+    --------
+    >>> a = np.zeros(2)
+    >>> cr.backend.copy(a) is a
+    False
+    """
+    b = None if type(x) is np.ndarray else of(x)
+    return x.copy() if b is None else b.copy(x)
+
+
+def astype(x, dtype):
+    """Array ``x`` as NumPy dtype ``dtype`` (itself when it has that dtype already).
+
+    Examples
+    --------
+    >>> a = np.zeros(2)
+    >>> cr.backend.astype(a, np.float64) is a, cr.backend.astype(a, np.float32).dtype
+    (True, dtype('float32'))
+    """
+    if np_dtype(x) == dtype:
+        return x
+    b = None if type(x) is np.ndarray else of(x)
+    return x.astype(dtype) if b is None else b.astype(x, dtype)
+
+
+def same_place(a, b):
+    """Whether arrays ``a`` and ``b`` are of one library on one device.
+
+    Examples
+    --------
+    >>> import array_api_strict as xps
+    >>> cr.backend.same_place(np.zeros(1), xps.asarray([0.0]))
+    False
+    """
+    ba, bb = of(a), of(b)
+    return ba is bb and (ba is None or ba.device(a) == ba.device(b))
 
 
 def common(where, arrays):
@@ -410,9 +580,9 @@ def move(a, device):
         b = of(device)
         if b is None:
             return a if src is None else src.to_host(a)
-        host = a if src is None else src.to_host(a)
-        return b.from_host(host, device) if b is not src or src.device(a) != b.device(device) \
-            else a
+        if b is src and src.device(a) == b.device(device):
+            return a
+        return b.from_host(a if src is None else src.to_host(a), device)
     if isinstance(device, str):
         kind, _, index = device.partition(":")
         if kind == "cpu":

@@ -668,13 +668,7 @@ class Tensor:
         >>> cr.tensor([1.0]).to(np.float32).dtype, cr.tensor([1.0]).to("cpu").device
         (dtype('float32'), 'cpu')
         """
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif _is_device(a):
-                device = a
-            else:
-                dtype = a
+        device, dtype = _device_and_dtype(args, device, dtype)
         t = self
         if device is not None:
             t = _ops.to_device(t, device)
@@ -750,6 +744,19 @@ def _setitem(a, value, index):
 
 def _native(x):
     return _backend.of(x)
+
+
+def _device_and_dtype(args, device, dtype):
+    """The device and dtype named by ``.to(*args)``'s arguments (as PyTorch reads them: a
+    device, a dtype, both, or a tensor whose device and dtype to take)."""
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.data if _is_foreign(a.data) else "cpu", a.dtype
+        elif _is_device(a):
+            device = a
+        else:
+            dtype = a
+    return device, dtype
 
 
 def _is_device(d):

@@ -9,17 +9,18 @@ from chainrule import nn
 from chainrule.nn import init
 
 
-def weight(*shape):
-    return nn.Parameter(np.zeros(shape))
+def weight(*shape, on=None):
+    return nn.Parameter(np.zeros(shape) if on is None else on.array(np.zeros(shape)))
 
 
-def test_same_seed_same_values_and_generator_advances():
-    a = init.xavier_uniform_(weight(30, 20), seed=1).data.copy()
-    b = init.xavier_uniform_(weight(30, 20), seed=1).data
+def test_same_seed_same_values_and_generator_advances(on):
+    a = on.host(init.xavier_uniform_(weight(30, 20, on=on), seed=1)).copy()
+    b = on.host(init.xavier_uniform_(weight(30, 20, on=on), seed=1))
     np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, init.xavier_uniform_(weight(30, 20), seed=1).numpy())
     g = np.random.default_rng(1)
-    c = init.normal_(weight(5, 5), generator=g).data.copy()
-    d = init.normal_(weight(5, 5), generator=g).data
+    c = on.host(init.normal_(weight(5, 5, on=on), generator=g)).copy()
+    d = on.host(init.normal_(weight(5, 5, on=on), generator=g))
     assert not np.array_equal(c, d)
 
 
@@ -30,8 +31,8 @@ def test_generator_and_seed_together_or_wrong_type_are_refused():
         init.uniform_(weight(2, 2), generator=np.random.RandomState(0))
 
 
-def test_xavier_uniform_bound():
-    w = init.xavier_uniform_(weight(300, 200), gain=2.0, seed=0).data
+def test_xavier_uniform_bound(on):
+    w = on.host(init.xavier_uniform_(weight(300, 200, on=on), gain=2.0, seed=0))
     bound = 2.0 * math.sqrt(6 / 500)
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
 
@@ -43,14 +44,14 @@ def test_xavier_uniform_bound():
      math.sqrt(2 / 400)),
     (lambda w: init.kaiming_uniform_(w, nonlinearity="tanh", seed=0), 5 / 3 / math.sqrt(300)),
 ])
-def test_spread_of_normal_and_kaiming(fn, std):
-    w = fn(weight(400, 300)).data  # 120,000 samples: the std is within 1% of its target
+def test_spread_of_normal_and_kaiming(fn, std, on):
+    w = on.host(fn(weight(400, 300, on=on)))  # 120,000 samples: std within 1% of its target
     assert w.std() == pytest.approx(std, rel=0.01)
     assert abs(w.mean()) < 0.01 * std
 
 
-def test_kaiming_uniform_bound_and_aliases():
-    w = init.he_uniform_(weight(100, 50), nonlinearity="relu", seed=0).data
+def test_kaiming_uniform_bound_and_aliases(on):
+    w = on.host(init.he_uniform_(weight(100, 50, on=on), nonlinearity="relu", seed=0))
     assert np.abs(w).max() <= math.sqrt(6 / 50)
     assert init.glorot_uniform_ is init.xavier_uniform_
 
@@ -68,9 +69,10 @@ def test_fans_need_a_matrix():
         init.xavier_uniform_(weight(5))
 
 
-def test_constant_fills_and_version_bump():
-    w = weight(2, 3)
-    v = w._version
-    assert np.all(init.ones_(w).data == 1) and w._version > v
-    assert np.all(init.constant_(w, 0.25).data == 0.25)
-    assert np.all(init.zeros_(w).data == 0)
+def test_constant_fills_and_version_bump(on):
+    w = weight(2, 3, on=on)
+    v, data = w._version, w.data
+    assert np.all(on.host(init.ones_(w)) == 1) and w._version > v
+    assert np.all(on.host(init.constant_(w, 0.25)) == 0.25)
+    assert np.all(on.host(init.zeros_(w)) == 0)
+    assert w.data is data  # filled in place

@@ -7,9 +7,10 @@ import chainrule as cr
 from chainrule import nn
 
 
-def text_net(seed=0):
+def text_net(seed=0, on=None):
     rng = np.random.default_rng(seed)
-    return nn.Sequential(nn.Linear(1, 3, generator=rng), nn.Tanh(), nn.Linear(3, 1, generator=rng))
+    net = nn.Sequential(nn.Linear(1, 3, generator=rng), nn.Tanh(), nn.Linear(3, 1, generator=rng))
+    return net if on is None else on.module(net)
 
 
 class TwoLayer(nn.Module):
@@ -23,12 +24,13 @@ class TwoLayer(nn.Module):
         return self.out(cr.tanh(self.hidden(x))) * self.scale
 
 
-def test_parameter_is_a_float_tensor_that_requires_grad():
-    p = nn.Parameter([1, 2, 3])
+def test_parameter_is_a_float_tensor_that_requires_grad(on):
+    p = nn.Parameter(on.array([1, 2, 3]))
     assert isinstance(p, cr.Tensor)
     assert p.requires_grad and p.dtype == np.float64
-    assert nn.Parameter(np.zeros(2, np.float32)).dtype == np.float32
-    assert not nn.Parameter(np.zeros(2), requires_grad=False).requires_grad
+    np.testing.assert_array_equal(on.host(p), [1.0, 2.0, 3.0])
+    assert nn.Parameter(on.array(np.zeros(2, np.float32))).dtype == np.float32
+    assert not nn.Parameter(on.array(np.zeros(2)), requires_grad=False).requires_grad
 
 
 def test_named_parameters_in_registration_order_with_dotted_names():
@@ -75,44 +77,47 @@ def test_module_needs_super_init():
         Broken()
 
 
-def test_state_dict_round_trip_copies_values():
-    a, b = text_net(0), text_net(1)
+def test_state_dict_round_trip_copies_values(on):
+    a, b = text_net(0, on), text_net(1, on)
     sd = a.state_dict()
     assert list(sd) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     a[0].weight.data[...] = 7.0  # a later change to the module does not change the copy
-    assert not np.any(sd["0.weight"].numpy() == 7.0)
+    assert not np.any(on.host(sd["0.weight"]) == 7.0)
     b.load_state_dict(sd)
     for (n, p), v in zip(b.named_parameters(), sd.values()):
-        np.testing.assert_array_equal(p.data, v.numpy(), err_msg=n)
+        np.testing.assert_array_equal(on.host(p), on.host(v), err_msg=n)
 
 
-def test_load_state_dict_accepts_arrays_and_bumps_versions():
-    net = text_net()
+def test_load_state_dict_accepts_arrays_and_bumps_versions(on):
+    net = text_net(0, on)
     v0 = net[0].weight._version
-    net.load_state_dict({k: v.numpy() * 2 for k, v in net.state_dict().items()})
-    assert net[0].weight._version > v0
+    data = net[0].weight.data
+    # host arrays are copied onto the parameters' device, into the same arrays
+    net.load_state_dict({k: on.host(v) * 2 for k, v in net.state_dict().items()})
+    assert net[0].weight._version > v0 and net[0].weight.data is data
+    np.testing.assert_array_equal(on.host(net[0].weight), 2 * text_net(0)[0].weight.numpy())
 
 
-def test_load_state_dict_names_missing_and_unexpected_entries():
-    net = text_net()
+def test_load_state_dict_names_missing_and_unexpected_entries(on):
+    net = text_net(0, on)
     sd = net.state_dict()
     del sd["2.bias"]
-    sd["3.weight"] = np.zeros((1, 1))
+    sd["3.weight"] = on.array(np.zeros((1, 1)))
     with pytest.raises(nn.StateDictError, match="missing '2.bias'.*unexpected '3.weight'"):
         net.load_state_dict(sd)
     missing, unexpected = net.load_state_dict(sd, strict=False)
     assert missing == ["2.bias"] and unexpected == ["3.weight"]
 
 
-def test_load_state_dict_mis_shaped_entry_changes_nothing():
-    net = text_net()
-    before = [p.data.copy() for p in net.parameters()]
-    sd = {k: v.numpy() + 1 for k, v in net.state_dict().items()}
-    sd["2.weight"] = np.zeros((3, 1))
+def test_load_state_dict_mis_shaped_entry_changes_nothing(on):
+    net = text_net(0, on)
+    before = [on.host(p).copy() for p in net.parameters()]
+    sd = {k: on.array(on.host(v) + 1) for k, v in net.state_dict().items()}
+    sd["2.weight"] = on.array(np.zeros((3, 1)))
     with pytest.raises(nn.StateDictError, match=r"'2.weight' has shape \(3, 1\).*\(1, 3\)"):
         net.load_state_dict(sd)
     for p, b in zip(net.parameters(), before):
-        np.testing.assert_array_equal(p.data, b)
+        np.testing.assert_array_equal(on.host(p), b)
 
 
 def test_load_state_dict_rejects_non_mappings():
@@ -120,12 +125,12 @@ def test_load_state_dict_rejects_non_mappings():
         text_net().load_state_dict([1, 2])
 
 
-def test_state_dict_survives_save_and_load(tmp_path):
-    a, b = text_net(0), text_net(1)
-    cr.save(a.state_dict(), tmp_path / "net.npz")
-    b.load_state_dict(cr.load(tmp_path / "net.npz"))
-    x = cr.tensor(np.linspace(-1, 1, 7).reshape(-1, 1))
-    np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
+def test_state_dict_survives_save_and_load(tmp_path, on):
+    a, b = text_net(0, on), text_net(1, on)
+    cr.save({k: on.host(v) for k, v in a.state_dict().items()}, tmp_path / "net.npz")
+    b.load_state_dict(cr.load(tmp_path / "net.npz"))  # host values onto the device
+    x = on.tensor(np.linspace(-1, 1, 7).reshape(-1, 1))
+    np.testing.assert_array_equal(on.host(a(x)), on.host(b(x)))
 
 
 def test_repr_reads_like_pytorch():
@@ -148,11 +153,11 @@ def test_sequential_indexing_len_iteration_and_type_check():
         nn.Sequential(nn.Tanh(), lambda x: x)
 
 
-def test_module_zero_grad():
-    net = text_net()
-    net(cr.tensor([[0.5]])).sum().backward()
+def test_module_zero_grad(on):
+    net = text_net(0, on)
+    net(on.tensor([[0.5]])).sum().backward()
     assert all(p.grad is not None for p in net.parameters())
     net.zero_grad(set_to_none=False)
-    assert all(np.all(p.grad.numpy() == 0) for p in net.parameters())
+    assert all(np.all(on.host(p.grad) == 0) for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())

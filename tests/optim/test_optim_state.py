@@ -20,47 +20,60 @@ ALL = [
 ]
 
 
-def run(opt, ps, steps):
+def run(opt, ps, steps, on=None):
     for _ in range(steps):
         opt.zero_grad()
-        backward(ps)
+        backward(ps, on)
         opt.step()
 
 
+def on_host(tree, on):
+    """A state dict with every array copied to the host (what cr.save writes)."""
+    if isinstance(tree, dict):
+        return {k: on_host(v, on) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [on_host(v, on) for v in tree]
+    return on.host(tree) if hasattr(tree, "shape") else tree
+
+
 @pytest.mark.parametrize("make", ALL, ids=["sgd", "adam", "adamw", "rmsprop", "adagrad"])
-def test_resuming_from_a_saved_state_continues_exactly(make, tmp_path):
-    ps = params()
+def test_resuming_from_a_saved_state_continues_exactly(make, tmp_path, on):
+    ps = params(on)
     opt = make(ps)
-    run(opt, ps, 5)
-    cr.save({"params": [p.data for p in ps], "opt": opt.state_dict()}, tmp_path / "ck.npz")
-    run(opt, ps, 5)  # the uninterrupted run
+    run(opt, ps, 5, on)
+    # host copies, loaded back onto the parameters' device by load_state_dict
+    ck = on_host({"params": [p.data for p in ps], "opt": opt.state_dict()}, on)
+    cr.save(ck, tmp_path / "ck.npz")
+    run(opt, ps, 5, on)  # the uninterrupted run
 
     saved = cr.load(tmp_path / "ck.npz")
-    ps2 = [cr.nn.Parameter(np.array(a)) for a in saved["params"]]
+    ps2 = [cr.nn.Parameter(on.array(a)) for a in saved["params"]]
     opt2 = make(ps2)
     opt2.load_state_dict(saved["opt"])
-    run(opt2, ps2, 5)
+    for st in opt2.state.values():  # the buffers now live where the parameters do
+        assert all(on.host(v) is not None for v in st.values() if hasattr(v, "shape"))
+    run(opt2, ps2, 5, on)
     for p, q in zip(ps, ps2):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(on.host(p), on.host(q))
 
 
-def test_state_dict_is_a_copy_with_indices():
-    ps = params()
+def test_state_dict_is_a_copy_with_indices(on):
+    ps = params(on)
     opt = optim.Adam(ps, lr=0.1)
-    run(opt, ps, 2)
+    run(opt, ps, 2, on)
     sd = opt.state_dict()
     assert sd["param_groups"][0]["params"] == [0, 1]
     assert sd["state"][0]["step"] == 2 and set(sd["state"][0]) == {"step", "exp_avg",
                                                                    "exp_avg_sq"}
-    before = sd["state"][0]["exp_avg"].copy()
-    run(opt, ps, 1)
-    np.testing.assert_array_equal(sd["state"][0]["exp_avg"], before)
+    before = on.host(sd["state"][0]["exp_avg"]).copy()  # (on device1 until then)
+    run(opt, ps, 1, on)
+    np.testing.assert_array_equal(on.host(sd["state"][0]["exp_avg"]), before)
 
 
-def test_load_state_dict_restores_hyperparameters():
-    ps = params()
+def test_load_state_dict_restores_hyperparameters(on):
+    ps = params(on)
     a = optim.SGD(ps, lr=0.5, momentum=0.9)
-    b = optim.SGD(params(), lr=0.1, momentum=0.9)
+    b = optim.SGD(params(on), lr=0.1, momentum=0.9)
     b.load_state_dict(a.state_dict())
     assert b.param_groups[0]["lr"] == 0.5
 
@@ -75,20 +88,21 @@ def test_load_state_dict_restores_hyperparameters():
     (lambda sd: sd["state"][1].update(velocity=np.zeros(2)), "unknown buffer 'velocity'"),
     (lambda sd: sd["param_groups"][0].update(momentum=0.9), "another optimizer"),
 ])
-def test_load_state_dict_errors_name_the_problem_and_change_nothing(mutate, message):
-    ps = params()
+def test_load_state_dict_errors_name_the_problem_and_change_nothing(mutate, message, on):
+    ps = params(on)
     opt = optim.Adam(ps, lr=0.1)
-    run(opt, ps, 1)
+    run(opt, ps, 1, on)
     sd = opt.state_dict()
     mutate(sd)
-    other = optim.Adam(params(), lr=0.3)
-    run(other, other.param_groups[0]["params"], 1)
+    other = optim.Adam(params(on), lr=0.3)
+    run(other, other.param_groups[0]["params"], 1, on)
     before = other.state_dict()
     with pytest.raises(StateDictError, match=message):
         other.load_state_dict(sd)
     after = other.state_dict()
     assert after["param_groups"][0]["lr"] == 0.3
-    np.testing.assert_array_equal(after["state"][0]["exp_avg"], before["state"][0]["exp_avg"])
+    np.testing.assert_array_equal(on.host(after["state"][0]["exp_avg"]),
+                                  on.host(before["state"][0]["exp_avg"]))
 
 
 def lrs(scheduler, n):
@@ -120,15 +134,15 @@ def test_cosine_annealing_lr():
     assert got[-1] == pytest.approx(0.1)
 
 
-def test_scheduler_changes_the_step_size():
-    W, b = params()
+def test_scheduler_changes_the_step_size(on):
+    W, b = params(on)
     opt = optim.SGD([W], lr=1.0)
     sched = lr_scheduler.StepLR(opt, step_size=1, gamma=0.1)
     sched.step()
-    W.grad = cr.tensor(np.ones_like(W.data))
-    before = W.data.copy()
+    W.grad = on.tensor(np.ones(W.shape))
+    before = on.host(W).copy()
     opt.step()
-    np.testing.assert_allclose(before - W.data, 0.1)
+    np.testing.assert_allclose(before - on.host(W), 0.1)
 
 
 def test_scheduler_state_dict_round_trip_and_errors():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import log_softmax, relu, sigmoid, softmax, stack, tanh
+from .. import backend, log_softmax, relu, sigmoid, softmax, stack, tanh
 from ..errors import ShapeError
 from ..ops import LINEAR, MSE_LOSS
 from ..tensor import Tensor, _asarray, apply
@@ -107,7 +107,10 @@ def mse_loss(input, target, reduction="mean"):
 
 
 def _class_targets(fn, target, n, classes):
-    t = target.data if isinstance(target, Tensor) else _asarray(target)
+    t = target.data if isinstance(target, Tensor) else target
+    # class indices on a device are checked and used on the host: indexing computes its
+    # positions there (backend.Backend.getitem), and a bad class must be named
+    t = backend.host(t) if backend._is_array(t) and backend.of(t) is not None else _asarray(t)
     if t.dtype.kind not in "iu":
         if t.dtype.kind == "f" and t.size and np.all(t == np.round(t)):
             t = t.astype(np.intp)
@@ -133,7 +136,8 @@ def cross_entropy(input, target, reduction="mean"):
     input : Tensor, shape (n, classes)
         Unnormalised scores (logits).
     target : array_like of int, shape (n,)
-        The class index of each row.
+        The class index of each row (on the host or on the logits' device; the indices
+        are checked on the host, a copy of ``n`` integers).
     reduction : {"mean", "sum", "none"}
 
     Returns
@@ -191,7 +195,10 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
             f"binary_cross_entropy_with_logits: input shape {input.shape} and target shape "
             f"{np.shape(target)} differ"
         )
-    zeros = np.zeros(input.shape, dtype=input.dtype)
+    zeros = backend.zeros(input.shape, input.dtype, input.data)
+    if not isinstance(target, Tensor) and backend._is_array(target) \
+            and backend.of(target) is not None:
+        target = Tensor(target)  # another library's array defers to no Tensor operator
     logp = log_softmax(stack([zeros, input], axis=-1), axis=-1)  # log σ(−x), log σ(x)
     loss = -(target * logp[..., 1] + (1 - target) * logp[..., 0])
     return _reduce(loss, reduction)

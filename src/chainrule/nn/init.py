@@ -3,6 +3,8 @@
 Every function fills a tensor in place and returns it. Randomness comes from, in order:
 ``generator=`` (a ``numpy.random.Generator``), ``seed=`` (an int), or the module's default
 generator, which :func:`manual_seed` re-seeds (as ``torch.manual_seed`` does for PyTorch).
+A tensor on another device gets the values drawn on the host, then copied there: the same
+seed gives the same weights bit for bit on every device.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from .. import backend
 
 _default = np.random.default_rng()
 
@@ -57,7 +61,10 @@ def _rng(generator, seed):
 
 
 def _fill(tensor, values):
-    tensor.data[...] = values
+    data = tensor.data
+    if type(data) is not np.ndarray and backend.of(data) is not None:
+        values = backend.move(np.asarray(values, dtype=tensor.dtype), data)
+    data[...] = values
     tensor._bump_version()
     return tensor
 

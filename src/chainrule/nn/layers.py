@@ -25,6 +25,9 @@ class Linear(Module):
         Of the parameters (default: ``cr.get_default_dtype()``, float64 unless set).
     generator : numpy.random.Generator, optional
         Source of the initial values; default :func:`chainrule.nn.init.default_generator`.
+    device : optional
+        Where the parameters live (see ``Module.to``); the values are drawn on the host
+        first, so a seed gives the same weights on every device.
 
     Notes
     -----
@@ -43,7 +46,7 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, bias=True, *, dtype=None,
-                 generator=None):
+                 generator=None, device=None):
         super().__init__()
         for what, n in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
@@ -59,6 +62,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, generator=generator)
         else:
             self.register_parameter("bias", None)
+        if device is not None:
+            self.to(device)
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)

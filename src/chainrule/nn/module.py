@@ -6,8 +6,9 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .. import backend
 from ..errors import StateDictError
-from ..tensor import Tensor
+from ..tensor import Tensor, _adopt, _device_and_dtype, as_array
 from .utils import zero_grads
 
 
@@ -41,9 +42,9 @@ class Parameter(Tensor):
     def __init__(self, data, requires_grad=True):
         if isinstance(data, Tensor):
             data = data.data
-        arr = np.asarray(data)
-        if arr.dtype.kind != "f":
-            arr = arr.astype(np.float64)
+        arr = np.asarray(data) if type(data) is np.ndarray else as_array(data, where="Parameter")
+        if backend.np_dtype(arr).kind != "f":
+            arr = backend.astype(arr, np.float64)
         super().__init__(arr, requires_grad=requires_grad)
 
     def __repr__(self):
@@ -51,7 +52,19 @@ class Parameter(Tensor):
 
 
 def _as_array(value):
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
+    if isinstance(value, Tensor):
+        return value.data
+    return value if backend._is_array(value) and backend.of(value) is not None \
+        else np.asarray(value)
+
+
+def _moved(p, data):
+    """Rebind tensor ``p``'s data to ``data``: the same object, its version bumped as an
+    in-place change bumps it."""
+    if data is p.data:
+        return
+    p.data = _adopt(data) if type(data) is not np.ndarray else data
+    p._bump_version()
 
 
 class Module:
@@ -184,10 +197,49 @@ class Module:
         """Reset the gradients of all parameters (to None, or to zeros in place)."""
         zero_grads(self.parameters(), set_to_none)
 
+    # ------------------------------------------------------------------ devices
+    def to(self, *args, device=None, dtype=None):
+        """Move (``net.to("cuda")``, ``net.to(array_api_strict.Device("device1"))``) and/or
+        cast (``net.to(np.float32)``) every parameter and its gradient in place, as
+        PyTorch's ``Module.to``: the same Parameter objects (an optimizer made before keeps
+        working, its state follows at its next step), each version bumped. Returns self.
+
+        Examples
+        --------
+        >>> net = cr.nn.Linear(2, 1)
+        >>> w = net.weight
+        >>> net.to(np.float32) is net, net.weight is w, w.dtype
+        (True, True, dtype('float32'))
+        """
+        device, dtype = _device_and_dtype(args, device, dtype)
+        for p in self.parameters():
+            for t in (p, p._grad):
+                if t is None:
+                    continue
+                data = t.data
+                if device is not None:
+                    data = backend.move(data, device)
+                if dtype is not None:
+                    data = backend.astype(data, np.dtype(dtype))
+                _moved(t, data)
+        return self
+
+    def cpu(self):
+        """``to("cpu")``: every parameter on the host (NumPy); returns self."""
+        return self.to("cpu")
+
+    def double(self):
+        """``to(np.float64)``; returns self."""
+        return self.to(np.float64)
+
+    def float(self):
+        """``to(np.float32)``; returns self."""
+        return self.to(np.float32)
+
     # --------------------------------------------------------------- state dict
     def state_dict(self):
         """Copies of all parameters, as an ordered ``{name: Tensor}`` dict."""
-        return OrderedDict((n, Tensor(p.data.copy())) for n, p in self.named_parameters())
+        return OrderedDict((n, Tensor(backend.copy(p.data))) for n, p in self.named_parameters())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values from ``state_dict`` into the parameters, in place.
@@ -195,7 +247,8 @@ class Module:
         Parameters
         ----------
         state_dict : mapping
-            ``{name: array or Tensor}``, as made by :meth:`state_dict` or ``cr.load``.
+            ``{name: array or Tensor}``, as made by :meth:`state_dict` or ``cr.load``; values
+            on another device are copied onto each parameter's device (as PyTorch copies).
         strict : bool
             If True (default), missing or unexpected names raise :class:`StateDictError`.
 
@@ -230,7 +283,7 @@ class Module:
                     f"{type(self).__name__}.load_state_dict: {name!r} has shape "
                     f"{value.shape} in the state dict but {p.shape} in the module"
                 )
-            if value.dtype.kind not in "biuf":
+            if backend.np_dtype(value).kind not in "biuf":
                 raise StateDictError(
                     f"{type(self).__name__}.load_state_dict: {name!r} has dtype "
                     f"{value.dtype}, expected numbers"
@@ -238,6 +291,10 @@ class Module:
             values[name] = value
         for name, value in values.items():  # all checked before anything changes
             p = own[name]
+            if type(p.data) is not np.ndarray:  # onto the parameter's device, as its dtype
+                value = backend.astype(backend.move(value, p.data), p.dtype)
+            elif type(value) is not np.ndarray:
+                value = backend.host(value)
             p.data[...] = value
             p._bump_version()
         return missing, unexpected

@@ -13,7 +13,7 @@ import weakref
 
 import numpy as np
 
-from .. import autograd, distributed
+from .. import autograd, backend, distributed
 from ..graph import mode
 from ..tensor import Tensor
 from .module import Module
@@ -105,6 +105,12 @@ class DistributedDataParallel(Module):
             raise TypeError(f"DistributedDataParallel wraps a Module, got {type(module).__name__}")
         if not bucket_cap_mb > 0:
             raise ValueError(f"bucket_cap_mb must be positive, got {bucket_cap_mb!r}")
+        for n, p in module.named_parameters():
+            if type(p.data) is not np.ndarray and backend.of(p.data) is not None:
+                raise backend.DeviceError(
+                    f"DistributedDataParallel: parameter {n!r} is on {p.device}, but the "
+                    "gradients are averaged in NumPy buffers on the host so far; call "
+                    "module.cpu() first")
         world = distributed._group()
         self.module = module
         self.broadcast_buffers = bool(broadcast_buffers)

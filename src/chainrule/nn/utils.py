@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
+from .. import backend
 from ..tensor import Tensor
+
+_tensor = sys.modules[Tensor.__module__]  # the module (cr.tensor is the function)
 
 
 def _grads(parameters):
@@ -51,8 +55,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
     Returns
     -------
-    float
-        The norm before clipping.
+    float or Tensor
+        The norm before clipping: a NumPy float64 for NumPy gradients, a 0-d tensor on
+        the gradients' device otherwise (as PyTorch returns it, without a copy to the host).
 
     Examples
     --------
@@ -68,6 +73,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     norm_type = float(norm_type)
     if not grads:
         return 0.0
+    b = backend.common("clip_grad_norm_", grads) if _tensor._FOREIGN else None
+    if b is not None:
+        return _clip_norm_on(b, grads, max_norm, norm_type, error_if_nonfinite)
     # the norm stays a NumPy float64 (a float) computed by NumPy calls, so that a step
     # compiled with cr.compile recomputes it at every call
     if norm_type == math.inf:
@@ -93,6 +101,31 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return total
 
 
+def _clip_norm_on(b, grads, max_norm, norm_type, error_if_nonfinite):
+    """clip_grad_norm_ for gradients of library ``b``: the same sums on their device."""
+    xp = b.xp
+    inf = norm_type == math.inf
+    total = xp.zeros((), dtype=xp.float64, device=b.device(grads[0]))
+    for g in grads:  # in NumPy's order, so the norm is NumPy's to the last bit
+        if inf and g.size:
+            total = xp.maximum(total, xp.astype(xp.max(xp.abs(g)), xp.float64))
+        elif not inf:
+            total = total + xp.astype(xp.sum(xp.abs(g) ** norm_type), xp.float64)
+    if not inf:
+        total = total ** (1.0 / norm_type)
+    finite = xp.isfinite(total)
+    if error_if_nonfinite and not bool(b.to_host(finite)):
+        raise FloatingPointError(
+            f"clip_grad_norm_: the total {norm_type:g}-norm of the gradients is "
+            f"{float(b.to_host(total))}; a gradient holds NaN or Inf"
+        )
+    scale = max_norm / (total + 1e-6)
+    scale = xp.where(finite & (scale < 1.0), scale, xp.ones_like(scale))
+    for g in grads:
+        g[...] = g * xp.astype(scale, g.dtype)
+    return Tensor(total)
+
+
 def clip_grad_value_(parameters, clip_value):
     """Clip every gradient element in place to ``[-clip_value, clip_value]``.
 
@@ -106,4 +139,4 @@ def clip_grad_value_(parameters, clip_value):
     """
     c = float(clip_value)
     for g in _grads(parameters):
-        np.clip(g, -c, c, out=g)
+        backend.ufuncs(g).clip(g, -c, c, out=g)

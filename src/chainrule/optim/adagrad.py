@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from ..backend import ufuncs
 from .optimizer import Optimizer, with_weight_decay
 from .options import NONNEGATIVE
 
@@ -48,18 +47,20 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p, group):
-        s = np.full_like(p.data, group["initial_accumulator_value"])
-        return {"step": 0, "sum": s, "_d": np.empty_like(p.data)}
+        u = ufuncs(p.data)
+        s = u.full_like(p.data, group["initial_accumulator_value"])
+        return {"step": 0, "sum": s, "_d": u.empty_like(p.data)}
 
     def _update(self, w, g, state, group):
+        u = ufuncs(w)
         g = with_weight_decay(w, g, group["weight_decay"], state)
         state["step"] += 1
         clr = group["lr"] / (1.0 + (state["step"] - 1) * group["lr_decay"])
         s, d = state["sum"], state["_d"]
-        np.multiply(g, g, out=d)
-        np.add(s, d, out=s)
-        np.sqrt(s, out=d)
-        np.add(d, group["eps"], out=d)
-        np.divide(g, d, out=d)
-        np.multiply(d, clr, out=d)
-        np.subtract(w, d, out=w)
+        u.multiply(g, g, out=d)
+        u.add(s, d, out=s)
+        u.sqrt(s, out=d)
+        u.add(d, group["eps"], out=d)
+        u.divide(g, d, out=d)
+        u.multiply(d, clr, out=d)
+        u.subtract(w, d, out=w)

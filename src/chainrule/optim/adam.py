@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from ..backend import ufuncs
 from .optimizer import Optimizer, with_weight_decay
 from .options import BETAS, FLAG, NONNEGATIVE
 
@@ -55,38 +54,40 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p, group):
-        st = {"step": 0, "exp_avg": np.zeros_like(p.data), "exp_avg_sq": np.zeros_like(p.data),
-              "_d": np.empty_like(p.data)}
+        u = ufuncs(p.data)
+        st = {"step": 0, "exp_avg": u.zeros_like(p.data), "exp_avg_sq": u.zeros_like(p.data),
+              "_d": u.empty_like(p.data)}
         if group["amsgrad"]:
-            st["max_exp_avg_sq"] = np.zeros_like(p.data)
+            st["max_exp_avg_sq"] = u.zeros_like(p.data)
         return st
 
     def _update(self, w, g, state, group):
+        u = ufuncs(w)
         lr, (b1, b2), wd = group["lr"], group["betas"], group["weight_decay"]
         if self._decoupled:
             if wd:
-                np.multiply(w, 1.0 - lr * wd, out=w)
+                u.multiply(w, 1.0 - lr * wd, out=w)
         else:
             g = with_weight_decay(w, g, wd, state)
         state["step"] += 1
         t = state["step"]
         m, v, d = state["exp_avg"], state["exp_avg_sq"], state["_d"]
-        np.multiply(m, b1, out=m)
-        np.multiply(g, 1.0 - b1, out=d)
-        np.add(m, d, out=m)
-        np.multiply(v, b2, out=v)
-        np.multiply(g, g, out=d)
-        np.multiply(d, 1.0 - b2, out=d)
-        np.add(v, d, out=v)
+        u.multiply(m, b1, out=m)
+        u.multiply(g, 1.0 - b1, out=d)
+        u.add(m, d, out=m)
+        u.multiply(v, b2, out=v)
+        u.multiply(g, g, out=d)
+        u.multiply(d, 1.0 - b2, out=d)
+        u.add(v, d, out=v)
         if group["amsgrad"]:
-            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = u.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         step_size = lr / (1.0 - b1**t)
-        np.sqrt(v, out=d)
-        np.divide(d, (1.0 - b2**t) ** 0.5, out=d)  # ** 0.5: also on a traced step count
-        np.add(d, group["eps"], out=d)
-        np.divide(m, d, out=d)
-        np.multiply(d, step_size, out=d)
-        np.subtract(w, d, out=w)
+        u.sqrt(v, out=d)
+        u.divide(d, (1.0 - b2**t) ** 0.5, out=d)  # ** 0.5: also on a traced step count
+        u.add(d, group["eps"], out=d)
+        u.divide(m, d, out=d)
+        u.multiply(d, step_size, out=d)
+        u.subtract(w, d, out=w)
 
 
 class AdamW(Adam):

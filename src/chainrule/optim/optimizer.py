@@ -1,18 +1,25 @@
 """The optimizer base class: parameter groups, zero_grad, state dicts.
 
-Optimizers change ``p.data`` in place with NumPy (no Tensor ops, nothing recorded) and
-bump each parameter's version (``p._bump_version()``) so that the engine notices a
-parameter changed after a graph used it.
+Optimizers change ``p.data`` in place (no Tensor ops, nothing recorded) with the calls of
+``backend.ufuncs(p.data)``: NumPy's ufuncs with ``out=`` for NumPy arrays, the same calls
+over the parameter's own library otherwise, and bump each parameter's version
+(``p._bump_version()``) so that the engine notices a parameter changed after a graph used
+it. A parameter's state is made on its device, and follows it when ``Module.to`` moves it.
 """
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
+from .. import backend
 from ..errors import StateDictError
 from ..nn.utils import zero_grads
 from ..tensor import Tensor
 from .options import NONNEGATIVE, Real, check
+
+_tensor = sys.modules[Tensor.__module__]  # the module (cr.tensor is the function)
 
 # numbers kept in a parameter's state besides its buffers (arrays shaped like it)
 _STATE_NUMBERS = {"step": Real(0, integer=True)}
@@ -32,7 +39,8 @@ class Optimizer:
     Attributes
     ----------
     state : dict
-        Per-parameter buffers (``state[p]`` is a dict of NumPy arrays and numbers).
+        Per-parameter buffers (``state[p]`` is a dict of arrays on ``p``'s device, and
+        numbers).
     OPTIONS : dict
         Class attribute: the rule each hyper-parameter follows (see
         :mod:`chainrule.optim.options`), applied to the defaults, to every group added and
@@ -125,6 +133,7 @@ class Optimizer:
         loss = None
         if closure is not None:
             loss = closure()
+        foreign = _tensor._FOREIGN  # another library's arrays met the engine
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -132,6 +141,11 @@ class Optimizer:
                 st = self.state.get(p)
                 if st is None:
                     st = self.state[p] = self._init_state(p, group)
+                elif foreign:
+                    _follow(p, st)
+                if foreign:
+                    backend.common(f"{type(self).__name__}.step: parameter and its .grad",
+                                   (p.data, p.grad.data))
                 self._update(p.data, p.grad.data, st, group)
                 p._bump_version()
         return loss
@@ -165,7 +179,7 @@ class Optimizer:
             for p in g["params"]:
                 if p in self.state:
                     state[index[id(p)]] = {
-                        k: (v.copy() if isinstance(v, np.ndarray) else v)
+                        k: (backend.copy(v) if backend._is_array(v) else v)
                         for k, v in self.state[p].items()
                         if not k.startswith("_") and v is not None
                     }
@@ -236,8 +250,9 @@ class Optimizer:
                 st[k] = check(_STATE_NUMBERS, {k: _scalar(v)}, f"{name}: parameter {key}",
                               StateDictError)[k]
                 continue
+            v = v.data if isinstance(v, Tensor) else v
             try:
-                arr = np.asarray(v.data if isinstance(v, Tensor) else v)
+                arr = backend.host(v) if backend._is_array(v) else np.asarray(v)
             except (ValueError, TypeError):  # ragged lists
                 arr = np.asarray(None)
             if arr.dtype.kind not in "biuf":
@@ -250,7 +265,8 @@ class Optimizer:
                     f"{name}: buffer {k!r} of parameter {key} has shape {arr.shape}, "
                     f"but the parameter has shape {p.shape}"
                 )
-            st[k] = arr.astype(p.dtype, copy=True)
+            arr = arr.astype(p.dtype, copy=True)
+            st[k] = arr if type(p.data) is np.ndarray else backend.move(arr, p.data)
         return st
 
     def __repr__(self):
@@ -263,15 +279,27 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
+def _follow(p, state):
+    """Move ``p``'s state arrays to its device and dtype when ``p`` moved since (PyTorch's
+    ``load_state_dict`` casts and moves state so; here a later ``Module.to`` is followed
+    too)."""
+    for k, v in state.items():
+        if backend._is_array(v) and not (backend.same_place(v, p.data)
+                                         and backend.np_dtype(v) == p.dtype):
+            v = backend.move(v, p.data)
+            state[k] = backend.astype(v, p.dtype)
+
+
 def with_weight_decay(w, g, weight_decay, state):
     """``g + weight_decay * w`` (L2 regularisation), in the state's ``_g`` scratch buffer."""
     if not weight_decay:
         return g
+    u = backend.ufuncs(w)
     buf = state.get("_g")
     if buf is None:
-        buf = state["_g"] = np.empty_like(w)
-    np.multiply(w, weight_decay, out=buf)
-    np.add(buf, g, out=buf)
+        buf = state["_g"] = u.empty_like(w)
+    u.multiply(w, weight_decay, out=buf)
+    u.add(buf, g, out=buf)
     return buf
 
 

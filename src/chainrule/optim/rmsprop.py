@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from ..backend import ufuncs
 from .optimizer import Optimizer, with_weight_decay
 from .options import FLAG, NONNEGATIVE
 
@@ -51,39 +50,41 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p, group):
-        st = {"step": 0, "square_avg": np.zeros_like(p.data), "_d": np.empty_like(p.data)}
+        u = ufuncs(p.data)
+        st = {"step": 0, "square_avg": u.zeros_like(p.data), "_d": u.empty_like(p.data)}
         if group["momentum"] > 0:
-            st["momentum_buffer"] = np.zeros_like(p.data)
+            st["momentum_buffer"] = u.zeros_like(p.data)
         if group["centered"]:
-            st["grad_avg"] = np.zeros_like(p.data)
+            st["grad_avg"] = u.zeros_like(p.data)
         return st
 
     def _update(self, w, g, state, group):
+        u = ufuncs(w)
         g = with_weight_decay(w, g, group["weight_decay"], state)
         alpha = group["alpha"]
         state["step"] += 1
         v, d = state["square_avg"], state["_d"]
-        np.multiply(v, alpha, out=v)
-        np.multiply(g, g, out=d)
-        np.multiply(d, 1.0 - alpha, out=d)
-        np.add(v, d, out=v)
+        u.multiply(v, alpha, out=v)
+        u.multiply(g, g, out=d)
+        u.multiply(d, 1.0 - alpha, out=d)
+        u.add(v, d, out=v)
         if group["centered"]:
             gbar = state["grad_avg"]
-            np.multiply(gbar, alpha, out=gbar)
-            np.multiply(g, 1.0 - alpha, out=d)
-            np.add(gbar, d, out=gbar)
-            np.multiply(gbar, gbar, out=d)
-            np.subtract(v, d, out=d)
-            np.sqrt(d, out=d)
+            u.multiply(gbar, alpha, out=gbar)
+            u.multiply(g, 1.0 - alpha, out=d)
+            u.add(gbar, d, out=gbar)
+            u.multiply(gbar, gbar, out=d)
+            u.subtract(v, d, out=d)
+            u.sqrt(d, out=d)
         else:
-            np.sqrt(v, out=d)
-        np.add(d, group["eps"], out=d)
-        np.divide(g, d, out=d)
+            u.sqrt(v, out=d)
+        u.add(d, group["eps"], out=d)
+        u.divide(g, d, out=d)
         if group["momentum"] > 0:
             buf = state["momentum_buffer"]
-            np.multiply(buf, group["momentum"], out=buf)
-            np.add(buf, d, out=buf)
-            d = np.multiply(buf, group["lr"], out=d)
+            u.multiply(buf, group["momentum"], out=buf)
+            u.add(buf, d, out=buf)
+            d = u.multiply(buf, group["lr"], out=d)
         else:
-            np.multiply(d, group["lr"], out=d)
-        np.subtract(w, d, out=w)
+            u.multiply(d, group["lr"], out=d)
+        u.subtract(w, d, out=w)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from ..backend import copy, ufuncs
 from .optimizer import Optimizer, with_weight_decay
 from .options import FINITE, FLAG, NONNEGATIVE
 
@@ -54,29 +53,31 @@ class SGD(Optimizer):
         return None
 
     def _init_state(self, p, group):
-        return {"momentum_buffer": None, "_d": np.empty_like(p.data)}
+        u = ufuncs(p.data)
+        return {"momentum_buffer": None, "_d": u.empty_like(p.data)}
 
     def _update(self, w, g, state, group):
+        u = ufuncs(w)
         d = state["_d"]
         mu = group["momentum"]
         if not mu and not group["weight_decay"]:  # plain gradient descent
-            np.multiply(g, group["lr"], out=d)
-            np.subtract(w, d, out=w)
+            u.multiply(g, group["lr"], out=d)
+            u.subtract(w, d, out=w)
             return
         g = with_weight_decay(w, g, group["weight_decay"], state)
         if mu:
             buf = state["momentum_buffer"]
             if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
+                buf = state["momentum_buffer"] = copy(g)
             else:
-                np.multiply(buf, mu, out=buf)
-                np.multiply(g, 1.0 - group["dampening"], out=d)
-                np.add(buf, d, out=buf)
+                u.multiply(buf, mu, out=buf)
+                u.multiply(g, 1.0 - group["dampening"], out=d)
+                u.add(buf, d, out=buf)
             if group["nesterov"]:
-                np.multiply(buf, mu, out=d)
-                np.add(d, g, out=d)
+                u.multiply(buf, mu, out=d)
+                u.add(d, g, out=d)
                 g = d
             else:
                 g = buf
-        np.multiply(g, group["lr"], out=d)
-        np.subtract(w, d, out=w)
+        u.multiply(g, group["lr"], out=d)
+        u.subtract(w, d, out=w)
