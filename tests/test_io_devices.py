@@ -171,3 +171,45 @@ def test_cuda_without_cupy_says_what_to_install(tmp_path):
     cr.save({"w": np.ones(2)}, tmp_path / "ckpt.npz")
     with pytest.raises(ImportError, match=r'map_location=.cuda.*pip install "chainrule\[cuda\]"'):
         cr.load(tmp_path / "ckpt.npz", map_location="cuda")
+
+
+@pytest.mark.parametrize("where", ["cpu", "device1"])
+def test_a_checkpoint_of_training_on_a_device_resumes_anywhere_to_the_last_bit(tmp_path, where):
+    """Adam trained on device1, saved with its optimizer, resumed on the host or on device1:
+    the next step equals the one the uninterrupted run takes, bit for bit."""
+    from chainrule import nn
+
+    def net():
+        nn.init.manual_seed(0)
+        return nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+
+    def step(model, opt, x, t):
+        opt.zero_grad()
+        ((model(x) - t) ** 2).mean().backward()
+        opt.step()
+
+    rng = np.random.default_rng(1)
+    xh, th = rng.standard_normal((4, 2)), rng.standard_normal((4, 1))
+    x, t = (cr.tensor(xps.asarray(a, device=DEV1)) for a in (xh, th))
+    model = net().to(DEV1)
+    opt = cr.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(3):
+        step(model, opt, x, t)
+    path = tmp_path / "ck.npz"
+    cr.save({"model": model.state_dict(), "opt": opt.state_dict()}, path)
+    step(model, opt, x, t)  # the uninterrupted run's fourth step
+
+    ck = cr.load(path, map_location=None if where == "cpu" else "array_api_strict:device1")
+    resumed = net()
+    resumed.load_state_dict(ck["model"])
+    if where == "device1":
+        resumed.to(DEV1)
+    opt2 = cr.optim.Adam(resumed.parameters(), lr=0.01)
+    opt2.load_state_dict(ck["opt"])
+    if where == "cpu":
+        step(resumed, opt2, cr.tensor(xh), cr.tensor(th))
+    else:
+        step(resumed, opt2, x, t)
+    for a, b in zip(model.parameters(), resumed.parameters()):
+        assert b.device == ("cpu" if where == "cpu" else "array_api_strict:device1")
+        np.testing.assert_array_equal(b.cpu().numpy(), a.cpu().numpy())

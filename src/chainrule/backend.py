@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import ChainruleError
 
-__all__ = ["DeviceError", "Backend", "of", "describe", "move", "common", "forward"]
+__all__ = ["DeviceError", "Backend", "of", "describe", "move", "common", "forward", "ufuncs"]
 
 
 class DeviceError(ChainruleError, ValueError):
