@@ -657,31 +657,44 @@
     items.sort((u, v) => layer(u.t) - layer(v.t) || v.depth - u.depth);
     for (const { t, pts, index } of items) {
       ctx.save();
-      if (t.type === "mesh3d") drawPlane3d(ctx, cam, t, pts, box, seen);
+      if (t.type === "mesh3d") drawPlane3d(ctx, cam, t, pts, box);
       else if (t.mode === "lines") {
-        // each segment in short pieces, each as visible as its middle
+        // each segment in short pieces, each as visible as its middle; adjoining pieces
+        // equally visible are stroked as one path (no darker joints, fewer strokes)
         ctx.strokeStyle = t.line.color;
         const lw = LINE_PX * t.line.width;
         ctx.lineWidth = lw;
         ctx.lineCap = t.line.dash === "dash" ? "butt" : "round";
+        ctx.lineJoin = "round";
         if (t.line.dash === "dash") ctx.setLineDash([3 * lw, 3 * lw]);
-        let run = 0;
+        const pieces = 12;
+        let run = 0, path = null;
+        const stroke = () => {
+          if (!path) return;
+          ctx.globalAlpha = path.alpha;
+          ctx.lineDashOffset = -path.offset;
+          ctx.beginPath();
+          path.pts.forEach((q, j) => (j ? ctx.lineTo(q[0], q[1]) : ctx.moveTo(q[0], q[1])));
+          ctx.stroke();
+          path = null;
+        };
         for (let i = 0; i + 1 < pts.length; i++) {
           if (!pts[i] || !pts[i + 1]) continue;
-          const pieces = 12;
           for (let k = 0; k < pieces; k++) {
             const a = cam.project(mid(pts[i], pts[i + 1], k / pieces));
             const b = cam.project(mid(pts[i], pts[i + 1], (k + 1) / pieces));
             if (!a || !b) continue;
-            ctx.globalAlpha = seen(mid(pts[i], pts[i + 1], (k + 0.5) / pieces));
-            ctx.lineDashOffset = -run;
-            ctx.beginPath();
-            ctx.moveTo(a[0], a[1]);
-            ctx.lineTo(b[0], b[1]);
-            ctx.stroke();
+            const alpha = seen(mid(pts[i], pts[i + 1], (k + 0.5) / pieces)), at = i * pieces + k;
+            if (!path || path.alpha !== alpha || path.at !== at - 1) {
+              stroke();
+              path = { alpha, offset: run, pts: [a] };
+            }
+            path.pts.push(b);
+            path.at = at;
             run += Math.hypot(b[0] - a[0], b[1] - a[1]);
           }
         }
+        stroke();
       } else {
         const m = t.marker;
         for (const p of pts.filter(Boolean)) {
@@ -706,34 +719,19 @@
     }
   }
 
-  // The tangent plane (a quadrilateral) in 8 × 8 cells cut to the box; the cells behind the
-  // same number of surface layers are filled as one path, so no seams show between them.
-  function drawPlane3d(ctx, cam, t, pts, box, seen) {
+  // The tangent plane (a quadrilateral) cut to the box. The scene draws it over the
+  // translucent surface wherever it lies (screenshots: translucent traces are blended in
+  // order, not depth-tested against each other), so here it is not dimmed by the surface.
+  function drawPlane3d(ctx, cam, t, pts, box) {
     if (pts.length !== 4 || !pts.every(Boolean)) return;
-    const at = (u, v) => pts[0].map((c, i) => (1 - v) * ((1 - u) * c + u * pts[1][i]) +
-      v * ((1 - u) * pts[3][i] + u * pts[2][i]));
-    const groups = new Map();
-    const n = 8;
-    for (let a = 0; a < n; a++) {
-      for (let b = 0; b < n; b++) {
-        const cell = clipPolygon([at(a / n, b / n), at((a + 1) / n, b / n), at((a + 1) / n, (b + 1) / n),
-          at(a / n, (b + 1) / n)], box).map((p) => cam.project(p));
-        if (cell.length < 3 || !cell.every(Boolean)) continue;
-        const alpha = seen(at((a + 0.5) / n, (b + 0.5) / n));
-        if (!groups.has(alpha)) groups.set(alpha, []);
-        groups.get(alpha).push(cell);
-      }
-    }
+    const poly = clipPolygon(pts, box).map((p) => cam.project(p));
+    if (poly.length < 3 || !poly.every(Boolean)) return;
     ctx.fillStyle = t.color;
-    for (const [alpha, cells] of groups) {
-      ctx.globalAlpha = t.opacity * alpha;
-      ctx.beginPath();
-      for (const cell of cells) {
-        cell.forEach((q, i) => (i ? ctx.lineTo(q[0], q[1]) : ctx.moveTo(q[0], q[1])));
-        ctx.closePath();
-      }
-      ctx.fill("nonzero");
-    }
+    ctx.globalAlpha = t.opacity;
+    ctx.beginPath();
+    poly.forEach((q, i) => (i ? ctx.lineTo(q[0], q[1]) : ctx.moveTo(q[0], q[1])));
+    ctx.closePath();
+    ctx.fill();
   }
 
   // The point's traces with every coordinate null: the scene draws nothing of them.
