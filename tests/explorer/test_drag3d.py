@@ -273,3 +273,23 @@ def test_a_turned_camera_stays_when_the_scene_is_restyled(page):
     now = page.evaluate("document.getElementById('surface3d')._fullLayout.scene._scene"
                         ".getCamera().eye")
     assert now == pytest.approx(eye, abs=1e-9)
+
+
+def test_a_held_arrow_key_moves_the_marks_on_the_overlay(page):
+    """Held down, an arrow key repeats (keydown with repeat set): the 3-D marks follow on the
+    overlay; when it is let go they are back in the scene at the final point."""
+    plot_expression(page, "x^2 + 3*y^2")
+    x0, y0 = wait_point(page)
+    wait_drawn(page, "scene")
+    page.focus("#contour")
+    for _ in range(6):  # the first press, then five repeats
+        page.keyboard.down("ArrowRight")
+    wait_drawn(page, "overlay")
+    assert overlay(page)["black"] > 30
+    page.keyboard.up("ArrowRight")
+    wait_drawn(page, "scene")
+    assert overlay(page)["painted"] == 0
+    x, y = wait_point(page)
+    assert x == pytest.approx(x0 + 6 * 0.04) and y == y0  # 1% of the 4-wide view per key
+    pt = page.evaluate(f"document.getElementById('surface3d').data[{POINT}]")
+    assert pt["x"] == [x] and pt["y"] == [y]
