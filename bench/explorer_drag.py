@@ -9,7 +9,10 @@ a circle as fast as Playwright delivers moves, and counts what the page redrew m
 - *contour*: new answers from the server drawn on the contour (readouts, the point's
   arrows), per second;
 - *3-D*: updates of the surface view's moving traces (the black point, its floor mapping,
-  the arrows, the tangent plane), per second.
+  the arrows, the tangent plane), per second: during a drag nearly all are drawn on the 2-D
+  overlay over the WebGL scene;
+- *scene*: frames of the WebGL scene drawn for them (one to hide the marks when the drag
+  begins, one to put them back when it ends), per second.
 
 Each run is done twice in the same browser: with the 3-D view on screen and, as the
 reference, with it hidden (``display: none``), so the cost the 3-D view adds is the ratio.
@@ -88,9 +91,10 @@ def main(argv=None) -> int:
             results[label] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         browser.close()
     print(f"{'continuous drag, updates/s (median of ' + str(args.repeat) + ')':44} "
-          f"{'contour':>8} {'3-D':>6} {'moves':>7}")
+          f"{'contour':>8} {'3-D':>6} {'scene':>6} {'moves':>7}")
     for label, r in results.items():
-        print(f"{label:44} {r['point']:8.1f} {r['surface3d']:6.1f} {r['moves']:7.1f}")
+        print(f"{label:44} {r['point']:8.1f} {r['surface3d']:6.1f} {r['scene3d']:6.1f} "
+              f"{r['moves']:7.1f}")
     on, off = results["3-D view on screen"], results["3-D view hidden"]
     if off["point"] > 0:
         ratio = on["point"] / off["point"]

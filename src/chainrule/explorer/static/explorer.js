@@ -5,8 +5,9 @@
 //
 // Speed while dragging: what moves on the contour (the point, its arrows, the descent
 // paths) is an SVG overlay drawn here, so the contour plot itself is redrawn only when the
-// surface changes; on the 3-D view only the few traces that move are updated, directly on
-// the WebGL scene, never re-sending the surface, and no more often than the scene can draw.
+// surface changes; on the 3-D view the few traces that move are updated directly on the
+// WebGL scene, never re-sending the surface, and during a continuous move they are drawn on
+// a 2-D canvas over the scene instead, so the scene (the surface) is not redrawn per update.
 "use strict";
 
 (function () {
@@ -21,6 +22,14 @@
   const GRID = 100;
   const ARROW_PX = 70;     // unit arrow on the contour, in pixels
   const ARROW_3D = 0.22;   // unit arrow in the 3-D box, as a fraction of the box
+  const SURFACE_OPACITY = 0.68;
+  // How the scene draws the point's traces, for the overlay that stands in for it during a
+  // drag (compared on screenshots, tests/explorer/test_drag3d.py): a scatter3d marker of
+  // size s is a disc of radius about MARKER_PX·s px, a line of width w is LINE_PX·w px wide,
+  // and the black point behind one layer of the translucent surface darkens what is there
+  // about as much as one drawn on top at alpha SEEN_THROUGH (0.48-0.49 measured; its white
+  // outline then shows not at all).
+  const MARKER_PX = 0.9, LINE_PX = 0.5, SEEN_THROUGH = 0.5;
   const C = { contour: 0, field: 1 };
   // Trace indices of the 3-D view; descent paths follow the fixed traces.
   const D = { surface: 0, plane: 1, drop: 2, floorPoint: 3, floorGrad: 4, point: 5, grad: 6, paths: 7 };
@@ -30,7 +39,8 @@
     catalog: null, mode: "function", preset: null, surf: null, domain: null, gref: 1,
     pt: { x: 0, y: 0 }, info: null, dir: 0, eta: 0.1, paths: [], upto: 0, trainedFit: null,
     uirev: 0, plotted: 0, stale: false,
-    stats: { point: 0, surface3d: 0, contour: 0 },
+    // surface3d: updates of the 3-D point's marks; scene3d: frames of the WebGL scene for them
+    stats: { point: 0, surface3d: 0, scene3d: 0, contour: 0 },
   };
   cr.stats = S.stats;  // counters read by bench/explorer_drag.py
   cr.state = S;        // read (never written) by download.js
@@ -70,7 +80,7 @@
   // Run an async request so that only the latest call's reply is drawn.
   function latest(fn) {
     let running = false, queued = null;
-    return async function (...args) {
+    const run = async function (...args) {
       queued = args;
       if (running) return;
       running = true;
@@ -84,6 +94,8 @@
         running = false;
       }
     };
+    run.busy = () => running;  // a request is on its way or being drawn
+    return run;
   }
 
   function showError(el, err, text) {
@@ -131,6 +143,7 @@
     S.paths = [];
     for (const id of ["contour", "surface3d", "energy", "taylor"]) Plotly.purge(id);
     drawOverlay();
+    resetOverlay3d();
     for (const id of ["out-f", "out-gx", "out-gy", "out-norm", "out-angle", "out-dir", "out-theta",
       "tay-pred", "tay-act"]) $(id).textContent = "—";
     $("curv-text").textContent = "";
@@ -488,6 +501,9 @@
         (want !== true || scene.traces[fd.uid]));
     }
     if (!direct) {
+      // a restyle redraws the scene from the layout's camera, which after a Plotly.react no
+      // longer follows the user's turns: give it the camera the scene shows now
+      if (scene && scene.glplot && gd.layout.scene) gd.layout.scene.camera = scene.getCamera();
       return Plotly.restyle(gd, {
         x: traces.map((t) => t.x), y: traces.map((t) => t.y), z: traces.map((t) => t.z),
         visible: traces.map((t) => (t.visible === undefined ? true : t.visible)),
@@ -506,16 +522,272 @@
     return Promise.resolve();
   }
 
-  // The 3-D view follows the latest state as fast as it can draw: without a GPU a frame of
-  // the scene can take a few hundred ms, so after a slow frame it waits twice as long
-  // before the next, and the contour and readouts keep their pace meanwhile.
-  const view3d = { dirty: false, busy: false, notBefore: 0 };
+  // ------------------------------------------------------------------ the 3-D overlay
+  // Without a GPU one frame of the 3-D scene costs tens to hundreds of ms, nearly all of it
+  // the surface, and WebGL cannot redraw a part of the scene. So while the point is dragged
+  // (or moved by a held arrow key), its marks — the traces surfacePointTraces() makes — are
+  // hidden in the scene (one frame) and drawn on a transparent 2-D canvas over it, projected
+  // with the scene's own camera; when the move ends and the last answer is in, they are put
+  // back into the scene in one frame and the canvas is cleared. The canvas paints over the
+  // surface (no depth test); its marks are ordered among themselves (drawOverlay3d).
+  const view3d = { dirty: false, busy: false, notBefore: 0, frame: 0, live: false, overlaid: false };
+
+  function overlay3d() {
+    let cv = $("surface-overlay");
+    if (cv) return cv;
+    cv = document.createElement("canvas");
+    cv.id = "surface-overlay";
+    cv.className = "overlay";
+    cv.setAttribute("aria-hidden", "true");
+    $("surface3d").parentElement.appendChild(cv);
+    return cv;
+  }
+
+  // Data (x, y, z) to CSS pixels of the scene's canvas, as Plotly places its 3-D annotations:
+  // clip = projection · view · model · (data × dataScale); null behind the camera. Also
+  // `covers(p)`: how many times the surface lies between p and the camera (the scene draws
+  // p through that many layers of the translucent surface).
+  function projector3d() {
+    const fl = $("surface3d")._fullLayout, sc = fl && fl.scene && fl.scene._scene;
+    const gp = sc && sc.glplot, cp = gp && gp.cameraParams;
+    if (!cp || !cp.view || !sc.dataScale || !S.surf) return null;
+    const mul = (m, v) => {
+      const r = [0, 0, 0, 0];
+      for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) r[j] += m[4 * i + j] * v[i];
+      return r;
+    };
+    const ds = sc.dataScale, M = cp.model, V = cp.view;
+    const w = gp.canvas.clientWidth, h = gp.canvas.clientHeight;
+    const project = (p) => {
+      const q = mul(cp.projection, mul(V, mul(M, [p[0] * ds[0], p[1] * ds[1], p[2] * ds[2], 1])));
+      if (!(q[3] > 0)) return null;
+      return [0.5 * (1 + q[0] / q[3]) * w, 0.5 * (1 - q[1] / q[3]) * h, q[2] / q[3]];
+    };
+    // the camera in data space: the view is a rigid motion, the eye at -Rᵀt (or, for an
+    // orthographic view, far along the view's z axis)
+    const toData = (v, point) => v.map((c, i) => (c - (point ? M[12 + i] : 0)) / M[5 * i] / ds[i]);
+    const col = (c) => [V[4 * c], V[4 * c + 1], V[4 * c + 2]];
+    const eye = toData([0, 1, 2].map((c) => -col(c).reduce((u, r, k) => u + r * V[12 + k], 0)), true);
+    const back = toData([0, 1, 2].map((c) => V[4 * c + 2]), false);
+    const covers = (p) => surfaceCrossings(p, cp._ortho ? p.map((v, i) => v + 1e6 * back[i]) : eye);
+    return { project, covers };
+  }
+
+  // F between the grid's nodes (bilinear), null where a node is not finite.
+  function surfaceAt(x, y) {
+    const s = S.surf, nx = s.x.length, ny = s.y.length;
+    const u = ((x - s.x[0]) / (s.x[nx - 1] - s.x[0])) * (nx - 1);
+    const v = ((y - s.y[0]) / (s.y[ny - 1] - s.y[0])) * (ny - 1);
+    if (!(u >= 0 && u <= nx - 1 && v >= 0 && v <= ny - 1)) return null;
+    const j = Math.min(Math.floor(u), nx - 2), i = Math.min(Math.floor(v), ny - 2), a = u - j, b = v - i;
+    const z = [s.z[i][j], s.z[i][j + 1], s.z[i + 1][j], s.z[i + 1][j + 1]];
+    if (z.some((c) => c === null)) return null;
+    return (1 - b) * ((1 - a) * z[0] + a * z[1]) + b * ((1 - a) * z[2] + a * z[3]);
+  }
+
+  // Sign changes of (ray's z − F) along the ray from p toward `to`, inside the 3-D box.
+  function surfaceCrossings(p, to) {
+    const box = box3d(), d = to.map((v, i) => v - p[i]);
+    let t1 = 1;
+    for (let a = 0; a < 3; a++) {
+      if (d[a] > 0) t1 = Math.min(t1, (box.hi[a] - p[a]) / d[a]);
+      if (d[a] < 0) t1 = Math.min(t1, (box.lo[a] - p[a]) / d[a]);
+    }
+    let n = 0, side = 0;
+    for (let k = 0; k <= 80 && t1 > 0; k++) {
+      const t = (t1 * k) / 80, f = surfaceAt(p[0] + t * d[0], p[1] + t * d[1]);
+      if (f === null) continue;
+      const now = Math.sign(p[2] + t * d[2] - f);
+      if (side && now && now !== side) n += 1;
+      if (now) side = now;
+    }
+    return n;
+  }
+
+  // A convex polygon (data points) cut to the 3-D box, as the scene clips what it draws.
+  function clipPolygon(pts, box) {
+    for (let a = 0; a < 3; a++) {
+      for (const [lim, sign] of [[box.lo[a], 1], [box.hi[a], -1]]) {
+        const out = [];
+        pts.forEach((p, i) => {
+          const q = pts[(i + 1) % pts.length];
+          const dp = sign * (p[a] - lim), dq = sign * (q[a] - lim);
+          if (dp >= 0) out.push(p);
+          if (dp * dq < 0) out.push(p.map((v, k) => v + (dp / (dp - dq)) * (q[k] - v)));
+        });
+        pts = out;
+      }
+    }
+    return pts;
+  }
+
+  // Draw the point's 3-D traces on the overlay canvas, in the scene's current camera, each
+  // piece as faint as the surface in front of it makes it in the scene.
+  function drawOverlay3d(traces) {
+    const cv = overlay3d(), gd = $("surface3d");
+    const fl = gd._fullLayout, sc = fl && fl.scene && fl.scene._scene;
+    const cam = traces && projector3d();
+    const ctx = cv.getContext("2d");
+    delete cv.dataset.point;
+    if (!cam) {
+      ctx.clearRect(0, 0, cv.width, cv.height);
+      return;
+    }
+    const gl = sc.glplot.canvas, g = gl.getBoundingClientRect(), o = gd.getBoundingClientRect();
+    const dpr = window.devicePixelRatio || 1;
+    Object.assign(cv.style, { left: `${gd.offsetLeft + g.left - o.left}px`,
+      top: `${gd.offsetTop + g.top - o.top}px`, width: `${g.width}px`, height: `${g.height}px` });
+    const W = Math.round(g.width * dpr), H = Math.round(g.height * dpr);
+    if (cv.width !== W || cv.height !== H) { cv.width = W; cv.height = H; }
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, g.width, g.height);
+    const box = box3d();
+    const seen = (p) => Math.pow(SEEN_THROUGH, cam.covers(p));
+    const mid = (p, q, t) => p.map((v, i) => v + t * (q[i] - v));
+    const depth = (pts) => {
+      const ds = pts.filter(Boolean).map((p) => cam.project(p)).filter(Boolean).map((q) => q[2]);
+      return ds.reduce((u, v) => u + v, 0) / Math.max(1, ds.length);
+    };
+    const items = traces.map((t, k) => {
+      const pts = t.x.map((x, i) => (x === null ? null : [x, t.y[i], t.z[i]]));
+      return { t, pts, depth: depth(pts), index: MOVING[k] };
+    }).filter(({ t }) => t.visible !== false);
+    // the tangent plane first (the point sits just above it), then the lines far to near,
+    // then the two points, as the scene's depth test shows them around the point
+    const layer = (t) => (t.type === "mesh3d" ? 0 : t.mode === "lines" ? 1 : 2);
+    items.sort((u, v) => layer(u.t) - layer(v.t) || v.depth - u.depth);
+    for (const { t, pts, index } of items) {
+      ctx.save();
+      if (t.type === "mesh3d") drawPlane3d(ctx, cam, t, pts, box);
+      else if (t.mode === "lines") {
+        // each segment in short pieces, each as visible as its middle; adjoining pieces
+        // equally visible are stroked as one path (no darker joints, fewer strokes)
+        ctx.strokeStyle = t.line.color;
+        const lw = LINE_PX * t.line.width;
+        ctx.lineWidth = lw;
+        ctx.lineCap = t.line.dash === "dash" ? "butt" : "round";
+        ctx.lineJoin = "round";
+        if (t.line.dash === "dash") ctx.setLineDash([3 * lw, 3 * lw]);
+        const pieces = 12;
+        let run = 0, path = null;
+        const stroke = () => {
+          if (!path) return;
+          ctx.globalAlpha = path.alpha;
+          ctx.lineDashOffset = -path.offset;
+          ctx.beginPath();
+          path.pts.forEach((q, j) => (j ? ctx.lineTo(q[0], q[1]) : ctx.moveTo(q[0], q[1])));
+          ctx.stroke();
+          path = null;
+        };
+        for (let i = 0; i + 1 < pts.length; i++) {
+          if (!pts[i] || !pts[i + 1]) continue;
+          for (let k = 0; k < pieces; k++) {
+            const a = cam.project(mid(pts[i], pts[i + 1], k / pieces));
+            const b = cam.project(mid(pts[i], pts[i + 1], (k + 1) / pieces));
+            if (!a || !b) continue;
+            const alpha = seen(mid(pts[i], pts[i + 1], (k + 0.5) / pieces)), at = i * pieces + k;
+            if (!path || path.alpha !== alpha || path.at !== at - 1) {
+              stroke();
+              path = { alpha, offset: run, pts: [a] };
+            }
+            path.pts.push(b);
+            path.at = at;
+            run += Math.hypot(b[0] - a[0], b[1] - a[1]);
+          }
+        }
+        stroke();
+      } else {
+        const m = t.marker;
+        for (const p of pts.filter(Boolean)) {
+          const q = cam.project(p);
+          if (!q) continue;
+          // where the black point is drawn, in CSS px of the canvas (tests compare it)
+          if (index === D.point) cv.dataset.point = `${q[0]},${q[1]}`;
+          const alpha = seen(p);
+          ctx.globalAlpha = alpha;
+          ctx.beginPath();
+          ctx.arc(q[0], q[1], m.size * MARKER_PX, 0, 2 * Math.PI);
+          ctx.fillStyle = m.color;
+          ctx.fill();
+          if (alpha === 1) {
+            ctx.lineWidth = m.line.width;
+            ctx.strokeStyle = m.line.color;
+            ctx.stroke();
+          }
+        }
+      }
+      ctx.restore();
+    }
+  }
+
+  // The tangent plane (a quadrilateral) cut to the box. The scene draws it over the
+  // translucent surface wherever it lies (screenshots: translucent traces are blended in
+  // order, not depth-tested against each other), so here it is not dimmed by the surface.
+  function drawPlane3d(ctx, cam, t, pts, box) {
+    if (pts.length !== 4 || !pts.every(Boolean)) return;
+    const poly = clipPolygon(pts, box).map((p) => cam.project(p));
+    if (poly.length < 3 || !poly.every(Boolean)) return;
+    ctx.fillStyle = t.color;
+    ctx.globalAlpha = t.opacity;
+    ctx.beginPath();
+    poly.forEach((q, i) => (i ? ctx.lineTo(q[0], q[1]) : ctx.moveTo(q[0], q[1])));
+    ctx.closePath();
+    ctx.fill();
+  }
+
+  // The point's traces with every coordinate null: the scene draws nothing of them.
+  function hiddenTraces(traces) {
+    const fd = $("surface3d")._fullData;
+    return traces.map((t, k) => Object.assign({}, t, {
+      x: t.x.map(() => null), y: t.y.map(() => null), z: t.z.map(() => null),
+      visible: fd[MOVING[k]].visible,
+    }));
+  }
+
+  // While the point moves continuously, and until the answer for its last place is in.
+  const live3d = () => view3d.live || (view3d.overlaid && fetchPoint.busy());
+  function startLive3d() { view3d.live = true; }
+  function endLive3d() {
+    if (!view3d.live) return;
+    view3d.live = false;
+    schedule3d();
+  }
+
+  function drawLive3d() {
+    const gd = $("surface3d"), traces = surfacePointTraces();
+    if (!view3d.overlaid) {
+      update3d(MOVING, hiddenTraces(traces));
+      view3d.overlaid = true;
+      S.stats.scene3d += 1;
+    }
+    drawOverlay3d(traces);
+    S.stats.surface3d += 1;
+    gd.dataset.at = S.info && !S.stale ? `${S.info.x},${S.info.y}` : "";
+    gd.dataset.drawn = "overlay";
+  }
+
+  // After the scene was redrawn from the traces (Plotly.react): nothing stays on the canvas.
+  function resetOverlay3d() {
+    view3d.overlaid = false;
+    drawOverlay3d(null);
+  }
+
+  // The 3-D view follows the latest state. In the scene itself, after a slow frame it waits
+  // twice as long before the next, so the contour and readouts keep their pace meanwhile.
   function schedule3d() {
     view3d.dirty = true;
-    if (!view3d.busy) requestAnimationFrame(tick3d);
+    if (live3d()) {
+      if (!view3d.frame) view3d.frame = requestAnimationFrame(tick3d);
+    } else if (!view3d.busy) requestAnimationFrame(tick3d);
   }
   function tick3d() {
+    view3d.frame = 0;
     if (!view3d.dirty || !S.surf || !$("surface3d")._fullData) return;
+    if (live3d()) {
+      view3d.dirty = false;
+      drawLive3d();
+      return;
+    }
     const now = performance.now();
     if (now < view3d.notBefore) {
       view3d.busy = true;
@@ -528,8 +800,12 @@
     const traces = surfacePointTraces();
     const at = S.info && !S.stale ? `${S.info.x},${S.info.y}` : "";
     update3d(MOVING, traces).then(() => {
+      if (view3d.overlaid) resetOverlay3d();  // the same frame as the scene's
       S.stats.surface3d += 1;
-      $("surface3d").dataset.at = at;  // the point the 3-D view shows (tests wait on it)
+      S.stats.scene3d += 1;
+      const gd = $("surface3d");
+      gd.dataset.at = at;  // the point the 3-D view shows (tests wait on it)
+      gd.dataset.drawn = "scene";
       requestAnimationFrame(() => {
         const cost = performance.now() - t0;
         view3d.notBefore = cost > 50 ? performance.now() + 2 * cost : 0;
@@ -567,7 +843,7 @@
     const box = box3d();
     const surface = {
       type: "surface", x: s.x, y: s.y, z: s.z, surfacecolor: colour.values, colorscale: "Viridis",
-      showscale: false, opacity: 0.68,
+      showscale: false, opacity: SURFACE_OPACITY,
       contours: { z: { show: true, usecolormap: true, width: 1, project: { z: true } } },
       hovertemplate: `${tx}=%{x:.3f}<br>${ty}=%{y:.3f}<br>${tz}=%{z:.4g}<extra></extra>`,
     };
@@ -584,6 +860,7 @@
     }, cr.plotConfig({ plotGlPixelRatio: 1, displayModeBar: narrow ? false : "hover" }));
     drawFitBase();
     await Promise.all([p1, p2]);
+    resetOverlay3d();  // the scene now holds the point's traces again
     drawOverlay();
   }
 
@@ -729,6 +1006,7 @@
       if (dragging !== e.pointerId) return;
       const p = toData(gd, e, true);
       if (!p) return;
+      startLive3d();
       pending = p;
       if (!frame) frame = requestAnimationFrame(flush);
     };
@@ -736,6 +1014,7 @@
       if (dragging !== e.pointerId) return;
       dragging = null;
       if (frame) { cancelAnimationFrame(frame); flush(); }
+      endLive3d();
       settle();
     };
     gd.addEventListener("pointermove", move);
@@ -747,6 +1026,8 @@
       if (p && p.curveNumber === D.surface) setPoint(p.x, p.y);
     });
     $("contour").on("plotly_afterplot", drawOverlay);
+    // the camera turned while the point's marks are on the overlay: project them anew
+    $("surface3d").on("plotly_relayouting", () => { if (view3d.overlaid) drawOverlay3d(surfacePointTraces()); });
   }
 
   // Arrow keys move the point by 1% of the view (Shift: 10%); Enter takes one step −η∇F.
@@ -755,6 +1036,7 @@
     const d = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] }[e.key];
     if (d) {
       e.preventDefault();
+      if (e.repeat) startLive3d();  // a held key moves the point continuously
       const { x0, x1, y0, y1, sx, sy } = span();
       const f = e.shiftKey ? 0.1 : 0.01;
       setPoint(clamp(S.pt.x + d[0] * f * sx, x0, x1), clamp(S.pt.y + d[1] * f * sy, y0, y1));
@@ -914,6 +1196,7 @@
       if (gd && gd.data && gd.offsetParent !== null) Plotly.Plots.resize(gd);
     }
     drawOverlay();
+    if (view3d.overlaid) drawOverlay3d(surfacePointTraces());
   }
 
   function drawFit(fit) {
@@ -1166,7 +1449,11 @@
     $("step-path").addEventListener("click", () => { pause(); showUpto(Math.min(S.upto + 1, Number($("scrub").max))); });
     $("scrub").addEventListener("input", () => { pause(); showUpto(Number($("scrub").value)); });
     $("copy-link").addEventListener("click", copyLink);
-    for (const id of ["contour", "surface3d"]) $(id).addEventListener("keydown", onPlotKey);
+    for (const id of ["contour", "surface3d"]) {
+      $(id).addEventListener("keydown", onPlotKey);
+      $(id).addEventListener("keyup", endLive3d);
+      $(id).addEventListener("blur", endLive3d);
+    }
   }
 
   async function init() {
