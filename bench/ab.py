@@ -1,7 +1,9 @@
 """A/B of two source trees in one run: ``python bench/ab.py OLD_SRC NEW_SRC [rounds]``.
 
 Alternates subprocesses with PYTHONPATH set to each tree (old, new, old, new, ...) and
-prints per-measure medians and the ratio new/old: the recorded per-op overhead of
+prints per-measure medians, the ratio of the medians new/old, and the median of the
+per-round ratios (each round's old and new run back to back, so a slow spell of a shared
+machine lands on both) with their quartiles: the recorded per-op overhead of
 ``a + b`` and ``a.tanh()`` (3-element float64 tensors) and the training step of the
 bench cases tiny, digits and wide (chainrule eager, from ``chainrule.bench``).
 """
@@ -41,15 +43,19 @@ def main():
     for r in range(rounds):
         pair = (("old", old), ("new", new))
         for label, src in pair if r % 2 == 0 else pair[::-1]:
-            env = dict(os.environ, PYTHONPATH=src)
+            env = dict(os.environ, PYTHONPATH=src, PYTHONHASHSEED="0")
             res = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True,
                                  text=True, check=True)
             runs[label].append(json.loads(res.stdout.strip().splitlines()[-1]))
-    print(f"{'measure':12} {'old µs':>10} {'new µs':>10} {'new/old':>8}")
+    print(f"{'measure':12} {'old µs':>10} {'new µs':>10} {'new/old':>8} "
+          f"{'paired':>8} {'quartiles':>13}")
     for key in runs["old"][0]:
         o = statistics.median(x[key] for x in runs["old"])
         n = statistics.median(x[key] for x in runs["new"])
-        print(f"{key:12} {o:10.2f} {n:10.2f} {n / o:8.3f}")
+        ratios = [b[key] / a[key] for a, b in zip(runs["old"], runs["new"])]
+        q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+        print(f"{key:12} {o:10.2f} {n:10.2f} {n / o:8.3f} {statistics.median(ratios):8.3f} "
+              f"{q[0]:6.3f}-{q[2]:.3f}")
 
 
 if __name__ == "__main__":
