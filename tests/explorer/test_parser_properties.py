@@ -75,7 +75,11 @@ def extend(children):
 
 
 expressions = st.recursive(leaves, extend, max_leaves=12)
-points = st.tuples(st.floats(-2.0, 2.0), st.floats(-2.0, 2.0))
+# Coordinates under 1e-100 in size are drawn as 0: there x² underflows to 0 while x does not,
+# and the chain rule of x^2 / x then gives 2 where finite differences of the float function
+# give 1 (PyTorch gives the same 2): floating point, not a property of the parser.
+coordinate = st.floats(-2.0, 2.0).map(lambda v: 0.0 if abs(v) < 1e-100 else v)
+points = st.tuples(coordinate, coordinate)
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 
