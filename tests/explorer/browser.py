@@ -96,3 +96,22 @@ class Watch:
             parsed = urlparse(url)
             assert parsed.scheme in ("data", "blob") or parsed.hostname == "127.0.0.1", url
         self.errors.clear()
+
+
+# ------------------------------------------------ the notebook widget (widget.js)
+def point_px(page, w):
+    """Where the widget draws (w.x, w.y), in page pixels, from its axes' mapping."""
+    box = page.locator(".cr-over").bounding_box()
+    (x0, x1), (y0, y1) = w.xrange, w.yrange
+    left, right, top, bottom = 46, 10, 10, 30
+    return (box["x"] + left + (w.x - x0) / (x1 - x0) * (box["width"] - left - right),
+            box["y"] + top + (y1 - w.y) / (y1 - y0) * (box["height"] - top - bottom))
+
+
+def red_at(page, px, py):
+    """Is the pixel at page (px, py) of the overlay canvas the point's red?"""
+    return page.evaluate("""([px, py]) => {
+      const c = document.querySelector('.cr-over'), r = c.getBoundingClientRect();
+      const k = c.width / r.width;
+      const d = c.getContext('2d').getImageData((px - r.left) * k, (py - r.top) * k, 1, 1).data;
+      return d[0] > 200 && d[1] < 60 && d[2] < 60 && d[3] > 200; }""", [px, py])

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from .browser import TIMEOUT, Watch, launch, require
+from .browser import TIMEOUT, Watch, launch, point_px, red_at, require
 
 sync_api = require()
 pytest.importorskip("anywidget", reason="the Explorer needs the widget extra")
@@ -34,8 +34,6 @@ pytest.importorskip("ipykernel", reason="the JupyterLab smoke test needs ipykern
 nbformat = pytest.importorskip("nbformat", reason="the JupyterLab smoke test needs nbformat")
 
 import chainrule  # noqa: E402
-
-from .test_widget_browser import point_px, red_at  # noqa: E402
 
 pytestmark = pytest.mark.browser
 START = 90  # s: the server's start, bounded; on a busy 2-core machine it takes ~5-15 s

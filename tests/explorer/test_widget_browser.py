@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from .browser import Watch, launch, require
+from .browser import Watch, launch, point_px, red_at, require
 
 sync_api = require()
 pytest.importorskip("anywidget", reason="the Explorer needs the widget extra")
@@ -73,24 +73,6 @@ def open_widget(browser, w, width="600px"):
     page.goto(ORIGIN + "/host.html")
     page.wait_for_function("window.ready === true")
     return page, watch
-
-
-def point_px(page, w):
-    """Where the widget draws (w.x, w.y), in page pixels, from its axes' mapping."""
-    box = page.locator(".cr-over").bounding_box()
-    (x0, x1), (y0, y1) = w.xrange, w.yrange
-    left, right, top, bottom = 46, 10, 10, 30
-    return (box["x"] + left + (w.x - x0) / (x1 - x0) * (box["width"] - left - right),
-            box["y"] + top + (y1 - w.y) / (y1 - y0) * (box["height"] - top - bottom))
-
-
-def red_at(page, px, py):
-    """Is the pixel at page (px, py) of the overlay canvas the point's red?"""
-    return page.evaluate("""([px, py]) => {
-      const c = document.querySelector('.cr-over'), r = c.getBoundingClientRect();
-      const k = c.width / r.width;
-      const d = c.getContext('2d').getImageData((px - r.left) * k, (py - r.top) * k, 1, 1).data;
-      return d[0] > 200 && d[1] < 60 && d[2] < 60 && d[3] > 200; }""", [px, py])
 
 
 @pytest.mark.parametrize("width", ["600px", "380px"])
