@@ -60,6 +60,12 @@ def test_the_file_is_self_contained(tmp_path):
     assert "Content-Security-Policy" in text and "default-src 'none'" in text
     # data, plotly.js, tabs.js, export.js, explorer.js, download.js
     assert text.count("\n<script") == 6
+    # the README's spelling, chainrule.explorer.export_html, writes the same file
+    import chainrule.explorer
+
+    again = tmp_path / "again.html"
+    assert chainrule.explorer.export_html("saddle", again, steps=20) == text
+    assert again.read_text(encoding="utf-8") == text
 
 
 def test_cli_export_figure(tmp_path, capsys):

@@ -84,6 +84,23 @@ def show_app(width="100%", height=1100):
     return _show_app(width=width, height=height)
 
 
+def export_html(function="x^2 + 3*y^2", out=None, **options):
+    """The explorer's figure for ``function`` as one self-contained HTML file's text, written
+    to ``out`` too when given (see :func:`chainrule.explorer.export.export_html`; the command
+    line's ``chainrule export-figure``).
+
+    Examples
+    --------
+    >>> from chainrule.explorer import export_html
+    >>> page = export_html("x^2 + 3*y^2", x=1.0, y=1.0, steps=20)
+    >>> page.lstrip().lower().startswith("<!doctype html>"), "/vendor/" in page
+    (True, False)
+    """
+    from .export import export_html as _export_html
+
+    return _export_html(function, out, **options)
+
+
 def __getattr__(name):
     # Explorer needs anywidget (the widget extra): imported when first asked for
     if name == "Explorer":
@@ -96,4 +113,4 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["Explorer", "create_app", "show", "show_app"]
+__all__ = ["Explorer", "create_app", "export_html", "show", "show_app"]
