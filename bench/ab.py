@@ -5,7 +5,8 @@ prints per-measure medians, the ratio of the medians new/old, and the median of 
 per-round ratios (each round's old and new run back to back, so a slow spell of a shared
 machine lands on both) with their quartiles: the recorded per-op overhead of
 ``a + b`` and ``a.tanh()`` (3-element float64 tensors) and the training step of the
-bench cases tiny, digits and wide (chainrule eager, from ``chainrule.bench``).
+bench cases tiny, digits and wide (chainrule eager, from ``chainrule.bench``), in µs; and
+``tiny calls``, the Python calls one tiny step makes (a count, not a timing).
 """
 
 import json
@@ -32,6 +33,11 @@ for name in ("tiny", "digits", "wide"):
     n = {"tiny": 400, "digits": 40, "wide": 20}[name]
     t = min(timeit.repeat(lambda: [step(i) for i in range(n)], number=1, repeat=3)) / n
     out[name] = t * 1e6
+    if name == "tiny":  # Python calls per step: a count, the same on every run
+        import cProfile, pstats
+        prof = cProfile.Profile()
+        prof.runcall(lambda: [step(i) for i in range(100)])  # (+2 calls: lambda, range)
+        out["tiny calls"] = round(pstats.Stats(prof).total_calls / 100)
 print(json.dumps(out))
 """
 
@@ -47,7 +53,7 @@ def main():
             res = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True,
                                  text=True, check=True)
             runs[label].append(json.loads(res.stdout.strip().splitlines()[-1]))
-    print(f"{'measure':12} {'old µs':>10} {'new µs':>10} {'new/old':>8} "
+    print(f"{'measure':12} {'old':>10} {'new':>10} {'new/old':>8} "
           f"{'paired':>8} {'quartiles':>13}")
     for key in runs["old"][0]:
         o = statistics.median(x[key] for x in runs["old"])

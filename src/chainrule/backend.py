@@ -394,7 +394,7 @@ def ufuncs(x):
     >>> cr.backend.ufuncs(np.zeros(2)) is np
     True
     """
-    if type(x) is np.ndarray:
+    if type(x) is np.ndarray:  # once per parameter per optimizer step: no call of of()
         return np
     b = of(x)
     return np if b is None else b.ufuncs
@@ -408,7 +408,7 @@ def zeros(shape, dtype, like):
     >>> cr.backend.zeros((2,), np.float32, np.ones(3))
     array([0., 0.], dtype=float32)
     """
-    b = None if type(like) is np.ndarray else of(like)
+    b = of(like)
     if b is None:
         return np.zeros(shape, dtype=dtype)
     return b.xp.zeros(shape, dtype=b.dtype(dtype), device=b.device(like))
@@ -423,7 +423,7 @@ def host(x):
     >>> cr.backend.host(xps.asarray([1.0], device=xps.Device("device1")))
     array([1.])
     """
-    b = None if type(x) is np.ndarray else of(x)
+    b = of(x)
     return x if b is None else b.to_host(x)
 
 
@@ -436,7 +436,7 @@ def np_dtype(x):
     >>> cr.backend.np_dtype(xps.asarray([1.0], dtype=xps.float32))
     dtype('float32')
     """
-    b = None if type(x) is np.ndarray else of(x)
+    b = of(x)
     return x.dtype if b is None else b.np_dtype(x.dtype)
 
 
@@ -449,7 +449,7 @@ def copy(x):
     >>> cr.backend.copy(a) is a
     False
     """
-    b = None if type(x) is np.ndarray else of(x)
+    b = of(x)
     return x.copy() if b is None else b.copy(x)
 
 
@@ -464,7 +464,7 @@ def astype(x, dtype):
     """
     if np_dtype(x) == dtype:
         return x
-    b = None if type(x) is np.ndarray else of(x)
+    b = of(x)
     return x.astype(dtype) if b is None else b.astype(x, dtype)
 
 
