@@ -54,8 +54,8 @@ class Parameter(Tensor):
 def _as_array(value):
     if isinstance(value, Tensor):
         return value.data
-    return value if backend._is_array(value) and backend.of(value) is not None \
-        else np.asarray(value)
+    # backend.of is None for NumPy arrays, numbers and lists: those become NumPy arrays
+    return value if backend.of(value) is not None else np.asarray(value)
 
 
 def _moved(p, data):
