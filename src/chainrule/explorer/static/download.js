@@ -49,10 +49,7 @@
   }
 
   // ------------------------------------------------------------------ the caption
-  function fmt(v) {
-    if (v === null || v === undefined || !Number.isFinite(v)) return "not finite";
-    return String(Number(v.toPrecision(6)));
-  }
+  const fmt = (v) => cr.fmt(v);  // as the page's readouts show numbers (explorer.js)
 
   // A caption line is a list of pieces: text, or a key drawn before the text that follows.
   function captionLines() {

@@ -44,6 +44,7 @@
   };
   cr.stats = S.stats;  // counters read by bench/explorer_drag.py
   cr.state = S;        // read (never written) by download.js
+  cr.fmt = fmt;        // numbers as the readouts show them (download.js's caption)
 
   // Counts finished re-plots in <body data-plotted>, so scripts driving the page can wait.
   function plotted() {
